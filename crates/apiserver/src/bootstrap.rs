@@ -1,0 +1,72 @@
+//! Objects every cluster has from its first start: the four system namespaces and the `kubernetes`
+//! Service. They are written through the server's own request pipeline, as any client would.
+
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::Full;
+use serde_json::{json, Value};
+
+use crate::authn::UserInfo;
+use crate::server::ApiServer;
+
+const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+fn system_user() -> UserInfo {
+    UserInfo {
+        name: "system:apiserver".into(),
+        uid: String::new(),
+        groups: vec!["system:masters".into()],
+    }
+}
+
+async fn post(server: &ApiServer, path: &str, body: &Value) -> u16 {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{path}?fieldManager=kube-apiserver"))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::USER_AGENT, "kube-apiserver")
+        .body(Full::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default())))
+        .map_err(|e| tracing::warn!(%e, "building bootstrap request"));
+    let Ok(request) = request else { return 500 };
+    server.handle(Some(system_user()), request).await.status().as_u16()
+}
+
+/// Create whatever of the bootstrap objects is missing (409 AlreadyExists is fine).
+pub async fn ensure_bootstrap_objects(server: &ApiServer, advertise_ip: &str, port: u16) {
+    for namespace in SYSTEM_NAMESPACES {
+        let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
+        let code = post(server, "/api/v1/namespaces", &body).await;
+        if code != 201 && code != 409 {
+            tracing::warn!(namespace, code, "creating a system namespace failed");
+        }
+    }
+    let cluster_ip = crate::config::first_service_ip(server.config.service_cidr).to_string();
+    let service = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+            "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {
+            "clusterIP": cluster_ip,
+            "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+            "sessionAffinity": "None",
+            "type": "ClusterIP",
+        },
+    });
+    let code = post(server, "/api/v1/namespaces/default/services", &service).await;
+    if code != 201 && code != 409 {
+        tracing::warn!(code, "creating the kubernetes Service failed");
+    }
+    let endpoints = json!({
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+            "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": advertise_ip}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
+    });
+    let code = post(server, "/api/v1/namespaces/default/endpoints", &endpoints).await;
+    if code != 201 && code != 409 {
+        tracing::warn!(code, "creating the kubernetes Endpoints failed");
+    }
+}

@@ -1,0 +1,317 @@
+//! delete, deletecollection and pod eviction.
+
+use serde_json::{json, Value};
+
+use super::decode::is_dry_run;
+use super::output::{list_metadata, object_response};
+use super::resource::Target;
+use crate::http::body::decode_json;
+use crate::http::response::{value_response, HttpResponse};
+use crate::registry::filter::ObjectFilter;
+use crate::registry::keys::collection_prefix;
+use crate::registry::object_meta::{meta_str, metadata_mut, now_rfc3339, rfc3339_after};
+use crate::registry::store::storage_resource;
+use crate::server::{ApiServer, RequestContext};
+use crate::status::{success_status, ApiError};
+
+/// DeleteOptions from the body and the query.
+#[derive(Debug, Default, Clone)]
+struct DeleteOptions {
+    grace_period_seconds: Option<i64>,
+    propagation: Option<String>,
+    precondition_uid: Option<String>,
+    precondition_rv: Option<String>,
+    dry_run: bool,
+}
+
+fn delete_options(ctx: &RequestContext, body: &[u8]) -> Result<DeleteOptions, ApiError> {
+    let mut options = DeleteOptions {
+        grace_period_seconds: ctx.query.int("gracePeriodSeconds").map_err(ApiError::bad_request)?,
+        propagation: ctx.query.non_empty("propagationPolicy").map(str::to_string),
+        dry_run: is_dry_run(ctx)?,
+        ..DeleteOptions::default()
+    };
+    if ctx.query.get("orphanDependents") == Some("true") && options.propagation.is_none() {
+        options.propagation = Some("Orphan".into());
+    }
+    if body.iter().any(|b| !b.is_ascii_whitespace()) {
+        let value = decode_json(body)?;
+        if let Some(g) = value.get("gracePeriodSeconds").and_then(Value::as_i64) {
+            options.grace_period_seconds = Some(g);
+        }
+        if let Some(p) = value.get("propagationPolicy").and_then(Value::as_str) {
+            options.propagation = Some(p.to_string());
+        }
+        if value.get("orphanDependents") == Some(&json!(true)) && options.propagation.is_none() {
+            options.propagation = Some("Orphan".into());
+        }
+        if let Some(pre) = value.get("preconditions") {
+            options.precondition_uid = pre.get("uid").and_then(Value::as_str).map(str::to_string);
+            options.precondition_rv = pre
+                .get("resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        if let Some(dry) = value.get("dryRun").and_then(Value::as_array) {
+            options.dry_run |= dry.iter().any(|d| d == "All");
+        }
+    }
+    if let Some(p) = &options.propagation {
+        if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "DeleteOptions",
+                "",
+                &[api::FieldError::not_supported(
+                    "propagationPolicy",
+                    json!(p),
+                    &["Foreground", "Background", "Orphan"],
+                )],
+            ));
+        }
+    }
+    Ok(options)
+}
+
+fn finalizers(object: &Value) -> Vec<String> {
+    object
+        .get("metadata")
+        .and_then(|m| m.get("finalizers"))
+        .and_then(Value::as_array)
+        .map(|f| f.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Pods bound to a node and still running end gracefully: the kubelet finishes the deletion.
+fn graceful_pod_seconds(object: &Value, requested: Option<i64>) -> Option<i64> {
+    if object.get("kind").and_then(Value::as_str) != Some("Pod") {
+        return None;
+    }
+    let spec = object.get("spec")?;
+    if spec.get("nodeName").and_then(Value::as_str).unwrap_or("").is_empty() {
+        return None;
+    }
+    let phase = object.get("status").and_then(|s| s.get("phase")).and_then(Value::as_str);
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return None;
+    }
+    let seconds = requested
+        .or_else(|| spec.get("terminationGracePeriodSeconds").and_then(Value::as_i64))
+        .unwrap_or(30);
+    (seconds > 0).then_some(seconds)
+}
+
+/// Delete one object, honouring finalizers, graceful pod deletion and preconditions. Returns the
+/// object as answered: its last state, or the state marked for deletion.
+async fn delete_object(
+    server: &ApiServer,
+    target: &Target<'_>,
+    name: &str,
+    options: &DeleteOptions,
+) -> Result<Value, ApiError> {
+    let info = target.info;
+    loop {
+        let current = server.registry.store.get(info, target.namespace, name).await?;
+        let object = &current.object;
+        if let Some(uid) = &options.precondition_uid {
+            let actual = meta_str(object, "uid").unwrap_or("");
+            if uid != actual {
+                return Err(ApiError::conflict(
+                    info.group,
+                    info.plural,
+                    name,
+                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                ));
+            }
+        }
+        if let Some(rv) = &options.precondition_rv {
+            if rv != &current.revision.to_string() {
+                return Err(ApiError::conflict(
+                    info.group,
+                    info.plural,
+                    name,
+                    &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", current.revision),
+                ));
+            }
+        }
+        if options.dry_run {
+            return Ok(object.clone());
+        }
+        let mut marked = object.clone();
+        let mut wanted_finalizers = finalizers(object);
+        match options.propagation.as_deref() {
+            Some("Foreground") if !wanted_finalizers.iter().any(|f| f == "foregroundDeletion") => {
+                wanted_finalizers.push("foregroundDeletion".into());
+            }
+            Some("Orphan") if !wanted_finalizers.iter().any(|f| f == "orphan") => {
+                wanted_finalizers.push("orphan".into());
+            }
+            _ => {}
+        }
+        let already_deleting = object.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some();
+        let is_namespace = info.group.is_empty() && info.kind == "Namespace";
+        let namespace_finalizers = is_namespace
+            && object
+                .get("spec")
+                .and_then(|s| s.get("finalizers"))
+                .and_then(Value::as_array)
+                .is_some_and(|f| !f.is_empty());
+        let graceful = graceful_pod_seconds(object, options.grace_period_seconds);
+        let keep = !wanted_finalizers.is_empty() || namespace_finalizers || graceful.is_some();
+        if keep {
+            if already_deleting && wanted_finalizers == finalizers(object) {
+                return Ok(object.clone());
+            }
+            if let Some(meta) = metadata_mut(&mut marked) {
+                if !already_deleting {
+                    let (timestamp, grace) = match graceful {
+                        Some(seconds) => (rfc3339_after(seconds), seconds),
+                        None => (now_rfc3339(), 0),
+                    };
+                    meta.insert("deletionTimestamp".into(), json!(timestamp));
+                    meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
+                }
+                if !wanted_finalizers.is_empty() {
+                    meta.insert("finalizers".into(), json!(wanted_finalizers));
+                }
+            }
+            if is_namespace {
+                marked["status"]["phase"] = json!("Terminating");
+            }
+            match server
+                .registry
+                .store
+                .replace(info, target.namespace, name, marked, current.revision)
+                .await
+            {
+                Ok(updated) => return Ok(updated),
+                Err(error) if error.code == 409 && options.precondition_rv.is_none() => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        match server
+            .registry
+            .store
+            .delete(info, target.namespace, name, current.revision)
+            .await
+        {
+            Ok(deleted) => {
+                if info.group.is_empty() && info.kind == "Service" {
+                    server.registry.services().release_all(&deleted).await;
+                }
+                return Ok(deleted);
+            }
+            Err(error) if error.code == 409 && options.precondition_rv.is_none() => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+pub async fn delete(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let options = delete_options(ctx, body)?;
+    let name = target.name.unwrap_or("");
+    let object = delete_object(server, target, name, &options).await?;
+    Ok(object_response(ctx, target.info, 200, &object))
+}
+
+pub async fn delete_collection(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let info = target.info;
+    let options = delete_options(ctx, body)?;
+    let filter = ObjectFilter::from_query(info, &ctx.query)?;
+    let segment = storage_resource(info)?;
+    let prefix = collection_prefix(segment, target.namespace);
+    let current = server.registry.store.current_revision().await?;
+    server
+        .registry
+        .cache
+        .wait_for_revision(current, server.registry.store.catch_up_timeout())
+        .await;
+    let resource = server
+        .registry
+        .cache
+        .resource(segment)
+        .ok_or_else(|| ApiError::internal(format!("no cache for {segment}")))?;
+    let matching = resource.list(&prefix, &|o| filter.matches(&o.object));
+    let mut deleted = Vec::new();
+    for object in matching {
+        let name = meta_str(&object.object, "name").unwrap_or("").to_string();
+        let namespace = meta_str(&object.object, "namespace").map(str::to_string);
+        let one = Target { info, namespace: namespace.as_deref(), name: Some(&name) };
+        match delete_object(server, &one, &name, &options).await {
+            Ok(object) => deleted.push(object),
+            Err(error) if error.code == 404 => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let list = json!({
+        "kind": info.list_kind(),
+        "apiVersion": info.api_version(),
+        "metadata": list_metadata(server.registry.cache.revision(), None, None),
+        "items": deleted,
+    });
+    Ok(value_response(200, &list, ctx.accept.encoding))
+}
+
+/// Whether a PodDisruptionBudget selecting the pod allows no more disruptions.
+fn blocked_by_budget(server: &ApiServer, namespace: &str, pod: &Value) -> Option<String> {
+    let budgets = server.registry.cache.resource("poddisruptionbudgets")?;
+    let prefix = collection_prefix("poddisruptionbudgets", Some(namespace));
+    budgets
+        .list(&prefix, &|_| true)
+        .into_iter()
+        .find(|budget| {
+            let selector = budget.object.get("spec").and_then(|s| s.get("selector"));
+            let Ok(selector) = api::selector::LabelSelector::from_label_selector_json(selector) else {
+                return false;
+            };
+            let allowed = budget
+                .object
+                .get("status")
+                .and_then(|s| s.get("disruptionsAllowed"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            !selector.is_empty() && selector.matches_object(pod) && allowed <= 0
+        })
+        .map(|budget| meta_str(&budget.object, "name").unwrap_or("").to_string())
+}
+
+/// `POST pods/<name>/eviction`: delete the pod unless a disruption budget forbids it.
+pub async fn evict(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let name = target.name.unwrap_or("");
+    let eviction = decode_json(body)?;
+    let namespace = target.namespace.unwrap_or("");
+    let pod = server.registry.store.get(target.info, target.namespace, name).await?;
+    if let Some(budget) = blocked_by_budget(server, namespace, &pod.object) {
+        let mut error = ApiError::too_many_requests();
+        error.message = "Cannot evict pod as it would violate the pod's disruption budget.".into();
+        error.causes = vec![crate::status::StatusCause {
+            reason: "DisruptionBudget".into(),
+            message: format!("The disruption budget {budget} needs more healthy pods to allow this eviction."),
+            field: String::new(),
+        }];
+        error.retry_after_seconds = None;
+        return Err(error);
+    }
+    let options_body = eviction
+        .get("deleteOptions")
+        .map(|o| serde_json::to_vec(o).unwrap_or_default())
+        .unwrap_or_default();
+    let options = delete_options(ctx, &options_body)?;
+    delete_object(server, target, name, &options).await?;
+    Ok(value_response(201, &success_status(None), ctx.accept.encoding))
+}

@@ -1,0 +1,12 @@
+//! Request handlers: one file per verb family.
+
+mod decode;
+mod delete;
+pub mod non_resource;
+mod output;
+mod read;
+pub mod resource;
+mod reviews;
+mod scale;
+mod watch;
+mod write;

@@ -1,0 +1,384 @@
+//! watch: a stream of JSON events, served from the watch cache (or from storage for revisions the
+//! cache no longer holds, such as after a restart).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures::StreamExt;
+use rand::Rng;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc};
+
+use api::ResourceInfo;
+use storage::{EventKind, StorageError};
+
+use super::output::{partial_metadata, table};
+use super::resource::Target;
+use crate::http::negotiate::Representation;
+use crate::http::response::HttpResponse;
+use crate::registry::filter::ObjectFilter;
+use crate::registry::keys::collection_prefix;
+use crate::registry::store::storage_resource;
+use crate::server::{ApiServer, RequestContext};
+use crate::status::ApiError;
+use crate::watch_cache::{CacheEvent, CacheEventKind, CachedObject};
+
+const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How events are written for this watcher.
+struct Encoder {
+    info: &'static ResourceInfo,
+    representation: Representation,
+    include_object: String,
+    sent_columns: bool,
+}
+
+impl Encoder {
+    fn event(&mut self, kind: &str, object: &CachedObject) -> Bytes {
+        let mut out = BytesMut::with_capacity(object.json.len() + 32);
+        out.put_slice(b"{\"type\":\"");
+        out.put_slice(kind.as_bytes());
+        out.put_slice(b"\",\"object\":");
+        match self.representation {
+            Representation::Object => out.put_slice(&object.json),
+            Representation::PartialObjectMetadata => out.put_slice(
+                &serde_json::to_vec(&partial_metadata(&object.object)).unwrap_or_default(),
+            ),
+            Representation::Table => {
+                let include = self.include_object.clone();
+                let rv = object.revision.to_string();
+                let shaped = table(
+                    self.info,
+                    &[&object.object],
+                    &include,
+                    json!({"resourceVersion": rv}),
+                    !self.sent_columns,
+                );
+                self.sent_columns = true;
+                out.put_slice(&serde_json::to_vec(&shaped).unwrap_or_default());
+            }
+        }
+        out.put_slice(b"}\n");
+        out.freeze()
+    }
+
+    fn bookmark(&self, revision: i64, initial_events_end: bool) -> Bytes {
+        let mut metadata = json!({"resourceVersion": revision.to_string()});
+        if initial_events_end {
+            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let (kind, api_version) = match self.representation {
+            Representation::Object => (self.info.kind.to_string(), self.info.api_version()),
+            Representation::Table => ("Table".to_string(), "meta.k8s.io/v1".to_string()),
+            Representation::PartialObjectMetadata => (
+                "PartialObjectMetadata".to_string(),
+                "meta.k8s.io/v1".to_string(),
+            ),
+        };
+        let event = json!({
+            "type": "BOOKMARK",
+            "object": {"kind": kind, "apiVersion": api_version, "metadata": metadata},
+        });
+        let mut bytes = serde_json::to_vec(&event).unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    }
+
+    fn error(error: &ApiError) -> Bytes {
+        let event = json!({"type": "ERROR", "object": error.to_status()});
+        let mut bytes = serde_json::to_vec(&event).unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    }
+}
+
+/// The event a watcher sees for a change, given its filter: objects entering the selection are
+/// ADDED, objects leaving it are DELETED.
+fn visible_event<'a>(
+    event: &'a CacheEvent,
+    filter: &ObjectFilter,
+    prefix: &str,
+) -> Option<(&'static str, &'a CachedObject)> {
+    if !event.object.key.starts_with(prefix) {
+        return None;
+    }
+    let now = filter.matches(&event.object.object);
+    let before = event
+        .previous
+        .as_ref()
+        .is_some_and(|p| filter.matches(&p.object));
+    let kind = match (event.kind, before, now) {
+        (CacheEventKind::Deleted, _, true) => "DELETED",
+        (CacheEventKind::Deleted, true, _) => "DELETED",
+        (CacheEventKind::Deleted, false, false) => return None,
+        (_, true, true) => "MODIFIED",
+        (_, false, true) => "ADDED",
+        (_, true, false) => "DELETED",
+        (_, false, false) => return None,
+    };
+    Some((kind, &event.object))
+}
+
+struct WatchPlan {
+    encoder: Encoder,
+    filter: ObjectFilter,
+    prefix: String,
+    segment: &'static str,
+    start: Option<i64>,
+    send_initial: bool,
+    bookmarks: bool,
+    timeout: Duration,
+}
+
+pub async fn watch(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+) -> Result<HttpResponse, ApiError> {
+    let info = target.info;
+    let filter = ObjectFilter::from_query(info, &ctx.query)?;
+    let segment = storage_resource(info)?;
+    let mut prefix = collection_prefix(segment, target.namespace);
+    if let Some(name) = filter.pinned_name() {
+        // A single-object watch (kubectl wait, rollout status): narrow the prefix to its key.
+        prefix = crate::registry::keys::object_key(segment, target.namespace, &name);
+    }
+    let start = match ctx.query.non_empty("resourceVersion") {
+        None => None,
+        Some(rv) => Some(rv.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resource version: {rv:?}"))
+        })?),
+    };
+    let timeout = match ctx.query.int("timeoutSeconds").map_err(ApiError::bad_request)? {
+        Some(seconds) if seconds > 0 => Duration::from_secs(seconds.unsigned_abs()),
+        _ => Duration::from_secs(1800 + rand::rng().random_range(0..1800)),
+    };
+    let plan = WatchPlan {
+        encoder: Encoder {
+            info,
+            representation: ctx.accept.representation,
+            include_object: ctx
+                .query
+                .get("includeObject")
+                .unwrap_or("Metadata")
+                .to_string(),
+            sent_columns: false,
+        },
+        filter,
+        prefix,
+        segment,
+        start,
+        send_initial: ctx.query.get("sendInitialEvents") == Some("true"),
+        bookmarks: ctx.query.flag("allowWatchBookmarks"),
+        timeout,
+    };
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let registry_cache = server.registry.cache.clone();
+    let backend = server.registry.store.backend.clone();
+    tokio::spawn(async move {
+        let deadline = tokio::time::sleep(plan.timeout);
+        tokio::pin!(deadline);
+        tokio::select! {
+            _ = &mut deadline => {}
+            _ = run_watch(plan, registry_cache, backend, tx) => {}
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), rx))
+    });
+    let mut response = http::Response::new(Body::from_stream(stream));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache, private"),
+    );
+    Ok(response)
+}
+
+async fn run_watch(
+    mut plan: WatchPlan,
+    cache: Arc<crate::watch_cache::WatchCache>,
+    backend: Arc<dyn storage::Backend>,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let Some(resource) = cache.resource(plan.segment).cloned() else {
+        return;
+    };
+    let initial = plan.send_initial || matches!(plan.start, None | Some(0));
+    let live: broadcast::Receiver<Arc<CacheEvent>>;
+    let mut last_sent;
+    if initial {
+        if let Some(rv) = plan.start.filter(|rv| *rv > 0) {
+            cache.wait_for_revision(rv, Duration::from_secs(3)).await;
+        }
+        let Some((objects, receiver)) = resource.snapshot_and_subscribe(&plan.prefix) else {
+            return;
+        };
+        last_sent = cache.revision();
+        for object in objects.iter().filter(|o| plan.filter.matches(&o.object)) {
+            if tx.send(plan.encoder.event("ADDED", object)).await.is_err() {
+                return;
+            }
+        }
+        if plan.send_initial && plan.bookmarks {
+            if tx.send(plan.encoder.bookmark(last_sent, true)).await.is_err() {
+                return;
+            }
+        }
+        live = receiver;
+    } else {
+        let after = plan.start.unwrap_or(0);
+        if !cache.wait_for_revision(after, Duration::from_secs(3)).await {
+            let error = ApiError::timeout(format!(
+                "Too large resource version: {after}, current: {}",
+                cache.revision()
+            ));
+            let _ = tx.send(Encoder::error(&error)).await;
+            return;
+        }
+        match resource.subscribe_after(after) {
+            Some(subscription) => {
+                last_sent = after;
+                for event in &subscription.replay {
+                    if let Some((kind, object)) = visible_event(event, &plan.filter, &plan.prefix) {
+                        if tx.send(plan.encoder.event(kind, object)).await.is_err() {
+                            return;
+                        }
+                    }
+                    last_sent = last_sent.max(event.object.revision);
+                }
+                live = subscription.live;
+            }
+            None => {
+                watch_from_storage(plan, backend, after, tx).await;
+                return;
+            }
+        }
+    }
+    stream_live(&mut plan, &cache, live, last_sent, &tx).await;
+}
+
+async fn stream_live(
+    plan: &mut WatchPlan,
+    cache: &crate::watch_cache::WatchCache,
+    mut live: broadcast::Receiver<Arc<CacheEvent>>,
+    mut last_sent: i64,
+    tx: &mpsc::Sender<Bytes>,
+) {
+    let mut bookmark_timer = tokio::time::interval(BOOKMARK_INTERVAL);
+    bookmark_timer.tick().await;
+    loop {
+        tokio::select! {
+            received = live.recv() => match received {
+                Ok(event) => {
+                    if event.object.revision <= last_sent {
+                        continue;
+                    }
+                    if let Some((kind, object)) = visible_event(&event, &plan.filter, &plan.prefix) {
+                        if tx.send(plan.encoder.event(kind, object)).await.is_err() {
+                            return;
+                        }
+                    }
+                    last_sent = event.object.revision;
+                }
+                // Lagging or a cache reset: end the watch; the client resumes from its last revision.
+                Err(_) => return,
+            },
+            _ = bookmark_timer.tick(), if plan.bookmarks => {
+                let revision = cache.revision();
+                if live.is_empty() && revision > last_sent {
+                    if tx.send(plan.encoder.bookmark(revision, false)).await.is_err() {
+                        return;
+                    }
+                    last_sent = revision;
+                }
+            }
+            _ = tx.closed() => return,
+        }
+    }
+}
+
+/// For revisions older than the cache's history: replay and follow storage directly.
+async fn watch_from_storage(
+    mut plan: WatchPlan,
+    backend: Arc<dyn storage::Backend>,
+    after: i64,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let mut stream = match backend.watch(&plan.prefix, after).await {
+        Ok(stream) => stream,
+        Err(StorageError::Compacted {
+            requested,
+            compacted,
+        }) => {
+            let error = ApiError::gone(format!(
+                "too old resource version: {requested} ({compacted})"
+            ));
+            let _ = tx.send(Encoder::error(&error)).await;
+            return;
+        }
+        Err(error) => {
+            let _ = tx
+                .send(Encoder::error(&ApiError::internal(error.to_string())))
+                .await;
+            return;
+        }
+    };
+    while let Some(item) = stream.next().await {
+        let event = match item {
+            Ok(event) => event,
+            Err(StorageError::Compacted {
+                requested,
+                compacted,
+            }) => {
+                let error = ApiError::gone(format!(
+                    "too old resource version: {requested} ({compacted})"
+                ));
+                let _ = tx.send(Encoder::error(&error)).await;
+                return;
+            }
+            Err(_) => return,
+        };
+        let revision = event.kv.mod_revision;
+        let decode = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).ok();
+        let (kind, value) = match event.kind {
+            EventKind::Put => (
+                if event.prev_kv.is_some() {
+                    CacheEventKind::Modified
+                } else {
+                    CacheEventKind::Added
+                },
+                decode(&event.kv.value),
+            ),
+            EventKind::Delete => (
+                CacheEventKind::Deleted,
+                event
+                    .prev_kv
+                    .as_ref()
+                    .and_then(|p| decode(&p.value))
+                    .or_else(|| decode(&event.kv.value)),
+            ),
+        };
+        let Some(value) = value else { continue };
+        let previous = event.prev_kv.as_ref().and_then(|p| {
+            decode(&p.value).map(|v| Arc::new(CachedObject::new(p.key.clone(), p.mod_revision, v)))
+        });
+        let cache_event = CacheEvent {
+            kind,
+            object: Arc::new(CachedObject::new(event.kv.key.clone(), revision, value)),
+            previous,
+        };
+        if let Some((kind, object)) = visible_event(&cache_event, &plan.filter, &plan.prefix) {
+            if tx.send(plan.encoder.event(kind, object)).await.is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! create, update, patch, and pod binding.
+
+use serde_json::{json, Value};
+
+use api::ResourceInfo;
+
+use super::decode::{check_fields, check_type, decode_object, field_manager, is_dry_run};
+use super::output::object_response;
+use super::resource::Target;
+use crate::http::body::{decode_json, decode_yaml};
+use crate::http::negotiate::{body_format, BodyFormat};
+use crate::http::response::{add_warnings, value_response, HttpResponse};
+use crate::registry::object_meta::{
+    bump_generation_if_spec_changed, carry_on_update, fill_on_create, generated_name,
+    metadata_mut, meta_str, now_rfc3339,
+};
+use crate::registry::service_allocation::node_ports_of;
+use crate::registry::strategy::{prepare_for_create, prepare_for_update, uses_generation, WriteTarget};
+use crate::server::{ApiServer, RequestContext};
+use crate::status::{success_status, ApiError};
+
+fn is_service(info: &ResourceInfo) -> bool {
+    info.group.is_empty() && info.kind == "Service"
+}
+
+fn is_event(info: &ResourceInfo) -> bool {
+    info.kind == "Event"
+}
+
+/// The namespace of a new or replaced object must be the one in the URL.
+fn settle_namespace(
+    info: &ResourceInfo,
+    object: &mut Value,
+    namespace: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(meta) = metadata_mut(object) else {
+        return Err(ApiError::bad_request("metadata must be an object"));
+    };
+    match (info.namespaced, namespace) {
+        (true, Some(ns)) => {
+            let body_ns = meta.get("namespace").and_then(Value::as_str).unwrap_or("");
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+            meta.insert("namespace".into(), json!(ns));
+        }
+        _ => {
+            meta.remove("namespace");
+        }
+    }
+    Ok(())
+}
+
+fn validate_new(info: &ResourceInfo, object: &Value) -> Result<(), ApiError> {
+    let errors = api::validation::validate_create(info.group, info.kind, object);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(info.group, info.kind, crate::registry::object_meta::name_of(object), &errors))
+    }
+}
+
+fn validate_changed(info: &ResourceInfo, new: &Value, old: &Value) -> Result<(), ApiError> {
+    let errors = api::validation::validate_update(info.group, info.kind, new, old);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(info.group, info.kind, crate::registry::object_meta::name_of(new), &errors))
+    }
+}
+
+pub async fn create(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let info = target.info;
+    let object = decode_object(ctx, body)?;
+    let raw_json =
+        matches!(body_format(ctx.content_type.as_deref())?, BodyFormat::Json).then_some(body);
+    let warnings = check_fields(ctx, info, &object, raw_json)?;
+    let created = create_object(server, ctx, target, object, true).await?;
+    let mut response = object_response(ctx, info, 201, &created);
+    add_warnings(&mut response, &warnings);
+    Ok(response)
+}
+
+/// Admit, default, validate and store a new object.
+async fn create_object(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    mut object: Value,
+    manage_fields: bool,
+) -> Result<Value, ApiError> {
+    let info = target.info;
+    let dry_run = is_dry_run(ctx)?;
+    check_type(info, &mut object)?;
+    settle_namespace(info, &mut object, target.namespace)?;
+    if meta_str(&object, "resourceVersion").is_some_and(|rv| !rv.is_empty()) {
+        return Err(ApiError::bad_request(
+            "resourceVersion should not be set on objects to be created",
+        ));
+    }
+    if meta_str(&object, "name").unwrap_or("").is_empty() {
+        if let Some(base) = meta_str(&object, "generateName").filter(|b| !b.is_empty()) {
+            let name = generated_name(base);
+            if let Some(meta) = metadata_mut(&mut object) {
+                meta.insert("name".into(), json!(name));
+            }
+        }
+    }
+    if let Some(name) = target.name {
+        let body_name = meta_str(&object, "name").unwrap_or("");
+        if !body_name.is_empty() && body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+    }
+    fill_on_create(&mut object, uses_generation(info));
+    prepare_for_create(info, &mut object);
+    api::defaults::apply_defaults(info.group, info.kind, &mut object);
+    validate_new(info, &object)?;
+    server
+        .registry
+        .admit_create_in_namespace(info, target.namespace)
+        .await?;
+    if manage_fields {
+        let manager = field_manager(ctx);
+        let schema = patch::Schema::for_kind(&info.api_version(), info.kind);
+        let time = now_rfc3339();
+        let options = patch::apply::UpdateOptions {
+            manager: &manager,
+            time: &time,
+            subresource: "",
+            schema: &schema,
+        };
+        object = patch::apply::track_update(None, &object, &options);
+    }
+    if dry_run {
+        return Ok(object);
+    }
+    let name = crate::registry::object_meta::name_of(&object).to_string();
+    if is_service(info) {
+        server.registry.services().allocate(&mut object).await?;
+    }
+    let lease = if is_event(info) {
+        let backend = server.registry.store.backend.as_ref();
+        Some(server.registry.event_leases.lease(backend).await?)
+    } else {
+        None
+    };
+    let created = server
+        .registry
+        .store
+        .create(info, target.namespace, &name, object.clone(), lease)
+        .await;
+    if created.is_err() && is_service(info) {
+        server.registry.services().release_all(&object).await;
+    }
+    created
+}
+
+/// What a write computes from the current object.
+pub type Mutation<'a> = dyn Fn(Option<&Value>) -> Result<Value, ApiError> + Send + Sync + 'a;
+
+/// The outcome of a guaranteed update.
+pub struct Updated {
+    pub object: Value,
+    pub created: bool,
+}
+
+/// Read, compute, compare-and-swap, retrying on conflicts the client did not ask to detect — as
+/// upstream's GuaranteedUpdate. `create_missing` lets server-side apply create the object.
+pub async fn guaranteed_update(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    write_target: WriteTarget,
+    mutation: &Mutation<'_>,
+    create_missing: bool,
+    manage_fields: bool,
+) -> Result<Updated, ApiError> {
+    let info = target.info;
+    let name = target.name.unwrap_or("");
+    let dry_run = is_dry_run(ctx)?;
+    let manager = field_manager(ctx);
+    loop {
+        let current = match server.registry.store.get(info, target.namespace, name).await {
+            Ok(current) => Some(current),
+            Err(error) if error.code == 404 && create_missing => None,
+            Err(error) => return Err(error),
+        };
+        let Some(current) = current else {
+            let object = mutation(None)?;
+            let created = create_object(server, ctx, target, object, false).await?;
+            return Ok(Updated {
+                object: created,
+                created: true,
+            });
+        };
+        let old = &current.object;
+        let mut new = mutation(Some(old))?;
+        check_type(info, &mut new)?;
+        let requested_rv = meta_str(&new, "resourceVersion")
+            .filter(|rv| !rv.is_empty())
+            .map(str::to_string);
+        if let Some(rv) = &requested_rv {
+            if rv != &current.revision.to_string() {
+                return Err(ApiError::modified(info.group, info.plural, name));
+            }
+        }
+        let body_name = meta_str(&new, "name").unwrap_or("");
+        if body_name.is_empty() {
+            if let Some(meta) = metadata_mut(&mut new) {
+                meta.insert("name".into(), json!(name));
+            }
+        } else if body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        settle_namespace(info, &mut new, target.namespace)?;
+        carry_on_update(&mut new, old);
+        prepare_for_update(info, write_target, &mut new, old);
+        api::defaults::apply_defaults(info.group, info.kind, &mut new);
+        bump_generation_if_spec_changed(&mut new, old);
+        if write_target != WriteTarget::Binding {
+            validate_changed(info, &new, old)?;
+        }
+        if manage_fields {
+            let subresource = match write_target {
+                WriteTarget::Main | WriteTarget::Binding => "",
+                WriteTarget::Status => "status",
+                WriteTarget::Finalize => "finalize",
+            };
+            let schema = patch::Schema::for_kind(&info.api_version(), info.kind);
+            let time = now_rfc3339();
+            let options = patch::apply::UpdateOptions {
+                manager: &manager,
+                time: &time,
+                subresource,
+                schema: &schema,
+            };
+            new = patch::apply::track_update(Some(old), &new, &options);
+        }
+        let mut unchanged_old = old.clone();
+        if let Some(meta) = unchanged_old.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("resourceVersion");
+        }
+        if new == unchanged_old {
+            return Ok(Updated { object: old.clone(), created: false });
+        }
+        if dry_run {
+            return Ok(Updated { object: new, created: false });
+        }
+        if is_service(info) {
+            let held = node_ports_of(old);
+            server.registry.services().sync_node_ports(&mut new, &held).await?;
+        }
+        let finalized = new.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some()
+            && new
+                .get("metadata")
+                .and_then(|m| m.get("finalizers"))
+                .and_then(Value::as_array)
+                .is_none_or(|f| f.is_empty());
+        let written = if finalized {
+            server
+                .registry
+                .store
+                .delete(info, target.namespace, name, current.revision)
+                .await
+        } else {
+            server
+                .registry
+                .store
+                .replace(info, target.namespace, name, new, current.revision)
+                .await
+        };
+        match written {
+            Ok(object) => {
+                if finalized && is_service(info) {
+                    server.registry.services().release_all(&object).await;
+                }
+                return Ok(Updated { object, created: false });
+            }
+            Err(error) if error.code == 409 && requested_rv.is_none() => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+pub async fn update(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    write_target: WriteTarget,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let info = target.info;
+    let mut object = decode_object(ctx, body)?;
+    let raw_json = matches!(body_format(ctx.content_type.as_deref())?, BodyFormat::Json).then_some(body);
+    let warnings = check_fields(ctx, info, &object, raw_json)?;
+    check_type(info, &mut object)?;
+    let mutation = move |_: Option<&Value>| Ok(object.clone());
+    let updated = guaranteed_update(server, ctx, target, write_target, &mutation, false, true).await?;
+    let mut response = object_response(ctx, info, 200, &updated.object);
+    add_warnings(&mut response, &warnings);
+    Ok(response)
+}
+
+fn apply_error(error: patch::apply::ApplyError) -> ApiError {
+    match &error {
+        patch::apply::ApplyError::Conflicts(conflicts) => {
+            let mut api_error = ApiError::conflict("", "", "", "");
+            api_error.message = error.to_string();
+            api_error.kind = None;
+            api_error.group = None;
+            api_error.name = None;
+            api_error.causes = conflicts
+                .iter()
+                .map(|c| crate::status::StatusCause {
+                    reason: "FieldManagerConflict".into(),
+                    message: c.cause_message(),
+                    field: c.field.clone(),
+                })
+                .collect();
+            api_error
+        }
+        _ => ApiError::bad_request(error.to_string()),
+    }
+}
+
+fn without_resource_version(object: &Value) -> Value {
+    let mut copy = object.clone();
+    if let Some(meta) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+    }
+    copy
+}
+
+fn patch_error(error: patch::PatchError) -> ApiError {
+    match error.status_code() {
+        400 => ApiError::bad_request(error.to_string()),
+        422 => {
+            let mut e = ApiError::bad_request(error.to_string());
+            e.code = 422;
+            e.reason = "Invalid";
+            e
+        }
+        _ => ApiError::internal(error.to_string()),
+    }
+}
+
+pub async fn patch(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    write_target: WriteTarget,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let info = target.info;
+    let format = body_format(ctx.content_type.as_deref())?;
+    let api_version = info.api_version();
+    let manager = field_manager(ctx);
+    let force = ctx.query.flag("force");
+    if force && format != BodyFormat::ApplyPatch {
+        return Err(ApiError::bad_request(
+            "force: Invalid value: true: may not be specified for non-apply patch",
+        ));
+    }
+    let patch_doc = match format {
+        BodyFormat::ApplyPatch => decode_yaml(body)?,
+        BodyFormat::JsonPatch | BodyFormat::MergePatch | BodyFormat::StrategicMergePatch => {
+            decode_json(body)?
+        }
+        _ => return Err(ApiError::unsupported_media_type(ctx.content_type.as_deref().unwrap_or(""))),
+    };
+    let mut warnings = Vec::new();
+    if format == BodyFormat::ApplyPatch {
+        let mut applied = patch_doc.clone();
+        warnings = check_fields(ctx, info, &applied, None)?;
+        check_type(info, &mut applied)?;
+        if ctx.query.non_empty("fieldManager").is_none() {
+            return Err(ApiError::bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            ));
+        }
+    }
+    let schema = patch::Schema::for_kind(&api_version, info.kind);
+    let now = now_rfc3339();
+    let is_apply = format == BodyFormat::ApplyPatch;
+    let apply_subresource = if write_target == WriteTarget::Status { "status" } else { "" };
+    let mutation = move |current: Option<&Value>| -> Result<Value, ApiError> {
+        // The patch alone decides whether a resourceVersion precondition applies.
+        let base = current.map(without_resource_version);
+        let current = base.as_ref();
+        match (format, current) {
+            (BodyFormat::JsonPatch, Some(c)) => patch::apply_json_patch(c, &patch_doc).map_err(patch_error),
+            (BodyFormat::MergePatch, Some(c)) => patch::merge_patch(c, &patch_doc).map_err(patch_error),
+            (BodyFormat::StrategicMergePatch, Some(c)) => {
+                patch::strategic_merge(c, &patch_doc, &schema).map_err(patch_error)
+            }
+            (BodyFormat::ApplyPatch, live) => {
+                let mut applied = patch_doc.clone();
+                if let Some(fields) = applied.as_object_mut() {
+                    fields.insert("apiVersion".into(), json!(api_version));
+                }
+                let options = patch::apply::ApplyOptions {
+                    manager: &manager,
+                    force,
+                    time: &now,
+                    subresource: apply_subresource,
+                    schema: &schema,
+                };
+                patch::apply::apply(live, &applied, &options).map_err(apply_error)
+            }
+            _ => Err(ApiError::not_found(info.group, info.plural, target.name.unwrap_or(""))),
+        }
+    };
+    let updated =
+        guaranteed_update(server, ctx, target, write_target, &mutation, is_apply, !is_apply).await?;
+    let code = if updated.created { 201 } else { 200 };
+    let mut response = object_response(ctx, info, code, &updated.object);
+    add_warnings(&mut response, &warnings);
+    Ok(response)
+}
+
+/// `POST pods/<name>/binding`: assign the pod to a node, once.
+pub async fn bind(
+    server: &ApiServer,
+    ctx: &RequestContext,
+    target: &Target<'_>,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let binding = decode_object(ctx, body)?;
+    let node = binding
+        .get("target")
+        .and_then(|t| t.get("name"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid("", "Binding", target.name.unwrap_or(""), &[api::FieldError::required("target.name", "")])
+        })?
+        .to_string();
+    let pod_name = target.name.unwrap_or("").to_string();
+    let mutation = move |current: Option<&Value>| -> Result<Value, ApiError> {
+        let mut pod = current.cloned().ok_or_else(|| ApiError::not_found("", "pods", &pod_name))?;
+        let assigned = pod.get("spec").and_then(|s| s.get("nodeName")).and_then(Value::as_str).unwrap_or("");
+        if !assigned.is_empty() {
+            return Err(ApiError::conflict(
+                "",
+                "pods",
+                &pod_name,
+                &format!("pod {pod_name} is already assigned to node \"{assigned}\""),
+            ));
+        }
+        if pod.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some() {
+            return Err(ApiError::conflict("", "pods", &pod_name, "pod is being deleted, cannot be assigned to a host"));
+        }
+        pod["spec"]["nodeName"] = json!(node);
+        let condition = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now_rfc3339()});
+        let conditions = pod["status"]["conditions"].as_array().cloned().unwrap_or_default();
+        let mut conditions: Vec<Value> = conditions.into_iter().filter(|c| c.get("type") != Some(&json!("PodScheduled"))).collect();
+        conditions.push(condition);
+        pod["status"]["conditions"] = Value::Array(conditions);
+        Ok(pod)
+    };
+    guaranteed_update(server, ctx, target, WriteTarget::Binding, &mutation, false, true).await?;
+    Ok(value_response(201, &success_status(None), ctx.accept.encoding))
+}

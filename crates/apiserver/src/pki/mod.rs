@@ -1,0 +1,9 @@
+//! The cluster's certificates: a CA, the API server's serving certificate and the admin client
+//! certificate, created on first start and reused afterwards.
+
+mod files;
+mod issue;
+mod kubeconfig;
+
+pub use files::{load_or_create, write_owner_only, ClusterPki, PkiError};
+pub use kubeconfig::render_kubeconfig;

@@ -1,0 +1,61 @@
+//! The registry: storage access per resource, the per-kind strategies, service allocation, and the
+//! watch cache that serves reads.
+
+pub mod event_leases;
+pub mod filter;
+pub mod keys;
+pub mod namespace_lifecycle;
+pub mod object_meta;
+pub mod service_allocation;
+pub mod storage_errors;
+pub mod store;
+pub mod strategy;
+
+use std::sync::Arc;
+
+use storage::Backend;
+
+use crate::config::ApiConfig;
+use crate::watch_cache::WatchCache;
+use event_leases::EventLeases;
+use service_allocation::ServiceAllocator;
+use store::Store;
+
+pub struct Registry {
+    pub store: Store,
+    pub cache: Arc<WatchCache>,
+    pub event_leases: EventLeases,
+    service_cidr: (std::net::Ipv4Addr, u8),
+    node_ports: (u16, u16),
+}
+
+impl Registry {
+    pub fn new(backend: Arc<dyn Backend>, cache: Arc<WatchCache>, config: &ApiConfig) -> Self {
+        Self {
+            store: Store { backend },
+            cache,
+            event_leases: EventLeases::new(config.event_ttl),
+            service_cidr: config.service_cidr,
+            node_ports: config.node_port_range,
+        }
+    }
+
+    pub fn services(&self) -> ServiceAllocator<'_> {
+        ServiceAllocator {
+            backend: self.store.backend.as_ref(),
+            cidr: self.service_cidr,
+            node_ports: self.node_ports,
+        }
+    }
+
+    /// Every storage segment the watch cache must hold.
+    pub fn cached_resources() -> Vec<String> {
+        let mut segments: Vec<String> = api::catalog::all()
+            .iter()
+            .filter_map(|r| r.storage_resource.map(str::to_string))
+            .collect();
+        segments.sort();
+        segments.dedup();
+        segments
+    }
+}

@@ -1,0 +1,198 @@
+//! Starting the API server: storage, certificates, watch cache, bootstrap objects, listener.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use storage::{Backend, StorageError};
+use tokio_util::sync::CancellationToken;
+
+use crate::authn::{load_token_file, StaticTokens, TokenFileError};
+use crate::authz::MastersOnly;
+use crate::config::{first_service_ip, ApiConfig};
+use crate::pki::{load_or_create, render_kubeconfig, write_owner_only, PkiError};
+use crate::registry::Registry;
+use crate::server::ApiServer;
+
+/// How often old storage history is compacted away.
+const COMPACTION_INTERVAL: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub data_dir: PathBuf,
+    pub bind_address: IpAddr,
+    pub https_port: u16,
+    /// Empty: the embedded store under `data_dir`; `http(s)://host:port[,...]`: etcd.
+    pub datastore_endpoint: String,
+    pub token_file: Option<PathBuf>,
+    /// Another place to write the admin kubeconfig.
+    pub write_kubeconfig: Option<PathBuf>,
+    pub api: ApiConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("certificates: {0}")]
+    Pki(#[from] PkiError),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::http::tls::TlsError),
+    #[error("{0}")]
+    TokenFile(#[from] TokenFileError),
+    #[error("listening on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a running server tells its caller.
+pub struct Started {
+    pub kubeconfig_path: PathBuf,
+    pub address: SocketAddr,
+    pub server: Arc<ApiServer>,
+    /// Resolves when the server has stopped.
+    pub finished: tokio::task::JoinHandle<()>,
+}
+
+/// Open the storage backend the endpoint names: empty = embedded, else etcd.
+pub async fn open_backend(
+    endpoint: &str,
+    data_dir: &Path,
+) -> Result<Arc<dyn Backend>, RunError> {
+    if endpoint.trim().is_empty() {
+        let dir = data_dir.join("server").join("db");
+        std::fs::create_dir_all(&dir).map_err(|source| RunError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let backend = storage::embedded::EmbeddedBackend::open(dir.join("state.redb")).await?;
+        return Ok(Arc::new(backend));
+    }
+    let endpoints = endpoint
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok(Arc::new(storage::etcd::EtcdBackend::connect(endpoints).await?))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+fn serving_names(options: &ServeOptions) -> (Vec<String>, Vec<IpAddr>) {
+    let mut dns = vec![
+        "localhost".to_string(),
+        host_name(),
+        "kubernetes".into(),
+        "kubernetes.default".into(),
+        "kubernetes.default.svc".into(),
+        "kubernetes.default.svc.cluster.local".into(),
+    ];
+    dns.dedup();
+    let mut ips = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(first_service_ip(options.api.service_cidr)),
+    ];
+    if !options.bind_address.is_unspecified() && !ips.contains(&options.bind_address) {
+        ips.push(options.bind_address);
+    }
+    (dns, ips)
+}
+
+/// Keep history for a while, then compact it: each tick compacts to the revision of the tick before.
+async fn compact_periodically(backend: Arc<dyn Backend>, cancel: CancellationToken) {
+    let mut previous: Option<i64> = None;
+    let mut ticker = tokio::time::interval(COMPACTION_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        if let Some(revision) = previous {
+            if let Err(error) = backend.compact(revision).await {
+                tracing::debug!(%error, "compaction skipped");
+            }
+        }
+        previous = backend.current_revision().await.ok();
+    }
+}
+
+/// Start the API server; it runs until `cancel`.
+pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Started, RunError> {
+    let tokens = match &options.token_file {
+        Some(path) => load_token_file(path)?,
+        None => StaticTokens::default(),
+    };
+    let (dns, ips) = serving_names(&options);
+    let tls_dir = options.data_dir.join("server").join("tls");
+    let pki = load_or_create(&tls_dir, dns, ips)?;
+    let tls = crate::http::tls::server_config(&pki)?;
+    let backend = open_backend(&options.datastore_endpoint, &options.data_dir).await?;
+    let cache = crate::watch_cache::start_watch_cache(
+        backend.clone(),
+        Registry::cached_resources(),
+        cancel.clone(),
+    )
+    .await?;
+    let registry = Registry::new(backend.clone(), cache, &options.api);
+    let server = Arc::new(ApiServer::new(
+        registry,
+        options.api.clone(),
+        tokens,
+        Box::new(MastersOnly),
+    ));
+    let address = SocketAddr::new(options.bind_address, options.https_port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| RunError::Listen { address, source })?;
+    let address = listener.local_addr().map_err(|source| RunError::Listen { address, source })?;
+    let advertise = if options.bind_address.is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        options.bind_address.to_string()
+    };
+    let url_host = if options.bind_address.is_unspecified() || options.bind_address.is_loopback() {
+        "127.0.0.1".to_string()
+    } else {
+        advertise.clone()
+    };
+    let kubeconfig = render_kubeconfig(&pki, &format!("https://{url_host}:{}", address.port()));
+    let kubeconfig_path = options.data_dir.join("kubeconfig.yaml");
+    write_owner_only(&kubeconfig_path, &kubeconfig)?;
+    if let Some(extra) = &options.write_kubeconfig {
+        if let Some(parent) = extra.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| RunError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        write_owner_only(extra, &kubeconfig)?;
+    }
+    crate::bootstrap::ensure_bootstrap_objects(&server, &advertise, address.port()).await;
+    server.set_ready();
+    tokio::spawn(compact_periodically(backend, cancel.clone()));
+    let finished = tokio::spawn(crate::http::listener::serve_tls(
+        listener,
+        tls,
+        server.clone(),
+        cancel,
+    ));
+    Ok(Started {
+        kubeconfig_path,
+        address,
+        server,
+        finished,
+    })
+}

@@ -1,0 +1,235 @@
+//! The API server's request pipeline: authentication → authorization → in-flight limits →
+//! routing to discovery, non-resource endpoints or the resource handlers.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{header, Method, Request};
+use tokio::sync::Semaphore;
+
+use crate::authn::{StaticTokens, UserInfo};
+use crate::authz::{forbidden_message, Attributes, Authorizer, Decision};
+use crate::config::ApiConfig;
+use crate::http::negotiate::negotiate_accept;
+use crate::http::query::Query;
+use crate::http::response::{error_response, HttpResponse};
+use crate::metrics::Metrics;
+use crate::registry::Registry;
+use crate::request_info::{parse, RequestTarget};
+use crate::status::ApiError;
+
+/// Everything one request needs to know about its caller and what it asked for.
+pub struct RequestContext {
+    pub user: UserInfo,
+    pub query: Query,
+    pub accept: crate::http::negotiate::Negotiated,
+    pub user_agent: String,
+    pub content_type: Option<String>,
+    pub method: Method,
+}
+
+pub struct ApiServer {
+    pub registry: Registry,
+    pub config: ApiConfig,
+    pub tokens: StaticTokens,
+    pub authorizer: Box<dyn Authorizer>,
+    pub metrics: Metrics,
+    readonly_inflight: Semaphore,
+    mutating_inflight: Semaphore,
+    ready: AtomicBool,
+}
+
+const ANONYMOUS_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version"];
+
+fn is_anonymous_path(path: &str) -> bool {
+    ANONYMOUS_PATHS
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+fn is_mutating(verb: &str) -> bool {
+    matches!(
+        verb,
+        "create" | "update" | "patch" | "delete" | "deletecollection"
+    )
+}
+
+impl ApiServer {
+    pub fn new(
+        registry: Registry,
+        config: ApiConfig,
+        tokens: StaticTokens,
+        authorizer: Box<dyn Authorizer>,
+    ) -> Self {
+        Self {
+            readonly_inflight: Semaphore::new(config.max_requests_inflight),
+            mutating_inflight: Semaphore::new(config.max_mutating_requests_inflight),
+            registry,
+            config,
+            tokens,
+            authorizer,
+            metrics: Metrics::default(),
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Who is calling: the client certificate's user, else a bearer token's.
+    fn authenticate<B>(
+        &self,
+        cert_user: Option<UserInfo>,
+        request: &Request<B>,
+    ) -> Result<Option<UserInfo>, ApiError> {
+        if let Some(value) = request.headers().get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(ApiError::unauthorized)?;
+            return self
+                .tokens
+                .authenticate(token)
+                .map(Some)
+                .ok_or_else(ApiError::unauthorized);
+        }
+        Ok(cert_user)
+    }
+
+    /// Answer one request.
+    pub async fn handle<B>(&self, cert_user: Option<UserInfo>, request: Request<B>) -> HttpResponse
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let target = parse(&method, &path, request.uri().query());
+        let (verb, resource) = match &target {
+            RequestTarget::Resource(r) => (r.verb, r.resource.clone()),
+            _ => ("get", String::new()),
+        };
+        self.metrics.inflight_started(is_mutating(verb));
+        let response = self
+            .handle_target(cert_user, request, target)
+            .await
+            .unwrap_or_else(|e| error_response(&e));
+        self.metrics.inflight_finished(is_mutating(verb));
+        self.metrics.observe_request(
+            verb,
+            &resource,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+        response
+    }
+
+    async fn handle_target<B>(
+        &self,
+        cert_user: Option<UserInfo>,
+        request: Request<B>,
+        target: RequestTarget,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let path = request.uri().path().to_string();
+        let user = self.authenticate(cert_user, &request)?;
+        if let RequestTarget::NonResource(_) = &target {
+            if is_anonymous_path(&path) {
+                return Ok(crate::handlers::non_resource::handle(self, &path, request.uri().query()));
+            }
+        }
+        let user = user.ok_or_else(ApiError::unauthorized)?;
+        let attributes = match &target {
+            RequestTarget::Resource(r) => Attributes {
+                verb: r.verb.to_string(),
+                group: r.group.clone(),
+                version: r.version.clone(),
+                resource: r.resource.clone(),
+                subresource: r.subresource.clone().unwrap_or_default(),
+                namespace: r.namespace.clone().unwrap_or_default(),
+                name: r.name.clone().unwrap_or_default(),
+                path: None,
+            },
+            _ => Attributes {
+                verb: request.method().as_str().to_lowercase(),
+                path: Some(path.clone()),
+                ..Attributes::default()
+            },
+        };
+        if let Decision::Deny(_) = self.authorizer.authorize(&user, &attributes) {
+            return Err(ApiError::forbidden(forbidden_message(&user, &attributes)));
+        }
+        let accept = negotiate_accept(
+            request
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let header_string = |name: header::HeaderName| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let ctx = RequestContext {
+            user,
+            query: Query::parse(request.uri().query()),
+            accept: accept.clone().unwrap_or(crate::http::negotiate::Negotiated::JSON),
+            user_agent: header_string(header::USER_AGENT).unwrap_or_default(),
+            content_type: header_string(header::CONTENT_TYPE),
+            method: request.method().clone(),
+        };
+        match target {
+            RequestTarget::NonResource(path) => {
+                Ok(crate::handlers::non_resource::handle_authenticated(self, &ctx, &path, request.headers()))
+            }
+            RequestTarget::LegacyVersions => Ok(crate::discovery::legacy_versions(&ctx, request.headers())),
+            RequestTarget::Groups => crate::discovery::groups(&ctx, request.headers()),
+            RequestTarget::Group(group) => crate::discovery::group(&ctx, &group),
+            RequestTarget::ResourceList { group, version } => {
+                crate::discovery::resource_list(&ctx, &group, &version)
+            }
+            RequestTarget::Resource(resource) => {
+                accept?;
+                let mutating = is_mutating(resource.verb);
+                let semaphore = if mutating {
+                    &self.mutating_inflight
+                } else {
+                    &self.readonly_inflight
+                };
+                // Watches are long-running: upstream exempts them from the in-flight limits.
+                let _permit = if resource.verb == "watch" {
+                    None
+                } else {
+                    Some(
+                        semaphore
+                            .try_acquire()
+                            .map_err(|_| ApiError::too_many_requests())?,
+                    )
+                };
+                let body = if matches!(
+                    *request.method(),
+                    Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+                ) {
+                    crate::http::body::read_body(request.into_body()).await?
+                } else {
+                    Bytes::new()
+                };
+                crate::handlers::resource::handle(self, &ctx, resource, body).await
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The cached objects and recent events of one resource (one storage prefix).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+/// How many recent events each resource keeps for watches that resume from a resourceVersion.
+const HISTORY_CAPACITY: usize = 10_000;
+/// Events a watcher may fall behind before it is closed (it then resumes from its last revision).
+const SUBSCRIBER_BUFFER: usize = 8_192;
+
+/// One object as the cache holds it: parsed for filtering, serialized once for every reader.
+#[derive(Debug)]
+pub struct CachedObject {
+    pub key: String,
+    /// The object's resourceVersion (mod revision, or the deletion revision for deleted objects).
+    pub revision: i64,
+    /// The object with `metadata.resourceVersion` set.
+    pub object: Value,
+    /// `object` as JSON.
+    pub json: Bytes,
+}
+
+impl CachedObject {
+    pub fn new(key: String, revision: i64, mut object: Value) -> Self {
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert(
+                "resourceVersion".to_string(),
+                Value::String(revision.to_string()),
+            );
+        }
+        let json = Bytes::from(serde_json::to_vec(&object).unwrap_or_default());
+        Self {
+            key,
+            revision,
+            object,
+            json,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheEventKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl CacheEventKind {
+    pub fn as_watch_type(self) -> &'static str {
+        match self {
+            CacheEventKind::Added => "ADDED",
+            CacheEventKind::Modified => "MODIFIED",
+            CacheEventKind::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change to one object. For deletions `object` is the last state, at the deletion revision.
+#[derive(Debug, Clone)]
+pub struct CacheEvent {
+    pub kind: CacheEventKind,
+    pub object: Arc<CachedObject>,
+    /// The state before this change, for selector transitions (an object leaving a selector is
+    /// reported as DELETED to that watcher).
+    pub previous: Option<Arc<CachedObject>>,
+}
+
+struct State {
+    objects: BTreeMap<String, Arc<CachedObject>>,
+    history: VecDeque<Arc<CacheEvent>>,
+    /// Every event with revision > this is in `history`.
+    history_complete_after: i64,
+    sender: broadcast::Sender<Arc<CacheEvent>>,
+}
+
+/// A live subscription: events with revision > `after` that were not in the replayed history.
+pub struct Subscription {
+    pub replay: Vec<Arc<CacheEvent>>,
+    pub live: broadcast::Receiver<Arc<CacheEvent>>,
+}
+
+pub struct ResourceCache {
+    state: RwLock<State>,
+}
+
+impl ResourceCache {
+    pub fn new(start_revision: i64) -> Self {
+        let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+        Self {
+            state: RwLock::new(State {
+                objects: BTreeMap::new(),
+                history: VecDeque::new(),
+                history_complete_after: start_revision,
+                sender,
+            }),
+        }
+    }
+
+    /// Load an object during the initial list (no event is produced).
+    pub fn load(&self, object: CachedObject) {
+        if let Ok(mut state) = self.state.write() {
+            state.objects.insert(object.key.clone(), Arc::new(object));
+        }
+    }
+
+    /// Apply one change from storage and tell every subscriber.
+    pub fn apply(&self, kind: CacheEventKind, object: CachedObject) {
+        let Ok(mut state) = self.state.write() else {
+            return;
+        };
+        let object = Arc::new(object);
+        let previous = match kind {
+            CacheEventKind::Deleted => state.objects.remove(&object.key),
+            _ => state.objects.insert(object.key.clone(), object.clone()),
+        };
+        let kind = match (kind, &previous) {
+            (CacheEventKind::Deleted, _) => CacheEventKind::Deleted,
+            (_, Some(_)) => CacheEventKind::Modified,
+            (_, None) => CacheEventKind::Added,
+        };
+        let event = Arc::new(CacheEvent {
+            kind,
+            object,
+            previous,
+        });
+        if state.history.len() >= HISTORY_CAPACITY {
+            if let Some(evicted) = state.history.pop_front() {
+                state.history_complete_after = evicted.object.revision;
+            }
+        }
+        state.history.push_back(event.clone());
+        // No receivers is fine: nobody is watching this resource.
+        let _ = state.sender.send(event);
+    }
+
+    /// Objects whose key starts with `prefix`, in key order, that pass `filter`.
+    pub fn list(
+        &self,
+        prefix: &str,
+        filter: &dyn Fn(&CachedObject) -> bool,
+    ) -> Vec<Arc<CachedObject>> {
+        let Ok(state) = self.state.read() else {
+            return Vec::new();
+        };
+        state
+            .objects
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .filter(|(_, o)| filter(o))
+            .map(|(_, o)| o.clone())
+            .collect()
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<CachedObject>> {
+        self.state.read().ok()?.objects.get(key).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.state.read().map(|s| s.objects.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Subscribe to changes after revision `after`. None when the cache no longer holds every event
+    /// since then (the caller falls back to a storage watch).
+    pub fn subscribe_after(&self, after: i64) -> Option<Subscription> {
+        let state = self.state.read().ok()?;
+        if after < state.history_complete_after {
+            return None;
+        }
+        let replay = state
+            .history
+            .iter()
+            .filter(|e| e.object.revision > after)
+            .cloned()
+            .collect();
+        Some(Subscription {
+            replay,
+            live: state.sender.subscribe(),
+        })
+    }
+
+    /// Subscribe to live changes and take a snapshot of the current objects at the same instant.
+    pub fn snapshot_and_subscribe(
+        &self,
+        prefix: &str,
+    ) -> Option<(Vec<Arc<CachedObject>>, broadcast::Receiver<Arc<CacheEvent>>)> {
+        let state = self.state.read().ok()?;
+        let objects = state
+            .objects
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(_, o)| o.clone())
+            .collect();
+        Some((objects, state.sender.subscribe()))
+    }
+
+    pub fn watcher_count(&self) -> usize {
+        self.state
+            .read()
+            .map(|s| s.sender.receiver_count())
+            .unwrap_or(0)
+    }
+}
+
+impl ResourceCache {
+    /// Replace everything after a relist; current watchers are closed and resume on their own.
+    pub fn reset(&self, objects: Vec<CachedObject>, revision: i64) {
+        let Ok(mut state) = self.state.write() else {
+            return;
+        };
+        state.objects = objects
+            .into_iter()
+            .map(|o| (o.key.clone(), Arc::new(o)))
+            .collect();
+        state.history.clear();
+        state.history_complete_after = revision;
+        let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+        state.sender = sender;
+    }
+}

@@ -1,0 +1,14 @@
+//! `r8s bench ...`: programs that print figures, against any cluster's kubeconfig.
+
+pub mod api;
+mod client;
+mod progress;
+mod stats;
+
+use crate::cli::BenchCommand;
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Api(args) => api::run(args).await,
+    }
+}

@@ -1,0 +1,66 @@
+//! Command-line flags.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "r8s", version, about = "Kubernetes, rebuilt in Rust as one binary")]
+pub struct Cli {
+    /// Log verbosity, as upstream's -v: 0 warnings and errors, 1-2 info, 3-5 debug, 6+ trace.
+    #[arg(short = 'v', long = "v", global = true, default_value_t = 1)]
+    pub verbosity: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the control plane (API server with its storage).
+    Server(ServerArgs),
+    /// Benchmarks that work against any cluster's kubeconfig.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Where certificates, the embedded store and the kubeconfig live.
+    #[arg(long, default_value = "/var/lib/r8s")]
+    pub data_dir: PathBuf,
+    /// Address the API server listens on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind_address: IpAddr,
+    #[arg(long, default_value_t = 6443)]
+    pub https_listen_port: u16,
+    /// Empty for the embedded store; `http://host:2379[,...]` for etcd.
+    #[arg(long, default_value = "")]
+    pub datastore_endpoint: String,
+    #[arg(long, default_value = "10.43.0.0/16")]
+    pub service_cidr: String,
+    #[arg(long, default_value = "30000-32767")]
+    pub service_node_port_range: String,
+    /// Run the control plane only, without the local node agent.
+    #[arg(long)]
+    pub disable_agent: bool,
+    /// Also write the admin kubeconfig here.
+    #[arg(long)]
+    pub write_kubeconfig: Option<PathBuf>,
+    /// Static bearer tokens: `token,user,uid,"group1,group2"` per line.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// How long Events are kept, e.g. 1h, 30m, 90s.
+    #[arg(long, default_value = "1h")]
+    pub event_ttl: String,
+    #[arg(long, default_value_t = 400)]
+    pub max_requests_inflight: usize,
+    #[arg(long, default_value_t = 200)]
+    pub max_mutating_requests_inflight: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// API latency and throughput: create, get, update, list, watch delivery.
+    Api(crate::bench::api::ApiBenchArgs),
+}

@@ -1,0 +1,94 @@
+//! `r8s server`: start the control plane and run until SIGINT or SIGTERM.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use apiserver::config::{parse_ipv4_cidr, parse_port_range, ApiConfig};
+use apiserver::ServeOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ServerArgs;
+
+/// `1h`, `30m`, `90s` or plain seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let started_at = Instant::now();
+    let api = ApiConfig {
+        service_cidr: parse_ipv4_cidr(&args.service_cidr)
+            .with_context(|| format!("--service-cidr {:?} is not an IPv4 CIDR", args.service_cidr))?,
+        node_port_range: parse_port_range(&args.service_node_port_range).with_context(|| {
+            format!("--service-node-port-range {:?} is not LOW-HIGH", args.service_node_port_range)
+        })?,
+        event_ttl: parse_duration(&args.event_ttl)
+            .with_context(|| format!("--event-ttl {:?} is not a duration", args.event_ttl))?,
+        max_requests_inflight: args.max_requests_inflight,
+        max_mutating_requests_inflight: args.max_mutating_requests_inflight,
+    };
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    if !args.disable_agent {
+        tracing::warn!("the node agent is not part of this build yet; running the control plane only");
+    }
+    let options = ServeOptions {
+        data_dir: args.data_dir.clone(),
+        bind_address: args.bind_address,
+        https_port: args.https_listen_port,
+        datastore_endpoint: args.datastore_endpoint.clone(),
+        token_file: args.token_file.clone(),
+        write_kubeconfig: args.write_kubeconfig.clone(),
+        api,
+    };
+    let cancel = CancellationToken::new();
+    let started = apiserver::run(options, cancel.clone()).await?;
+    tracing::info!(
+        address = %started.address,
+        ready_after_ms = started_at.elapsed().as_millis() as u64,
+        "r8s server is ready"
+    );
+    println!("export KUBECONFIG={}", started.kubeconfig_path.display());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    cancel.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), started.finished).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("x"), None);
+    }
+}
