@@ -121,7 +121,12 @@ impl FieldError {
 
     /// A required field is missing or empty.
     pub fn required(path: impl AsRef<str>, detail: impl Into<String>) -> FieldError {
-        FieldError::with(ErrorType::Required, path, Some(Value::String(String::new())), detail)
+        FieldError::with(
+            ErrorType::Required,
+            path,
+            Some(Value::String(String::new())),
+            detail,
+        )
     }
 
     /// The value is malformed.
@@ -134,7 +139,11 @@ impl FieldError {
     }
 
     /// The value is not one of `valid`.
-    pub fn not_supported(path: impl AsRef<str>, value: impl Into<Value>, valid: &[&str]) -> FieldError {
+    pub fn not_supported(
+        path: impl AsRef<str>,
+        value: impl Into<Value>,
+        valid: &[&str],
+    ) -> FieldError {
         let detail = if valid.is_empty() {
             String::new()
         } else {
@@ -146,7 +155,12 @@ impl FieldError {
 
     /// The field may not be set, or not to this.
     pub fn forbidden(path: impl AsRef<str>, detail: impl Into<String>) -> FieldError {
-        FieldError::with(ErrorType::Forbidden, path, Some(Value::String(String::new())), detail)
+        FieldError::with(
+            ErrorType::Forbidden,
+            path,
+            Some(Value::String(String::new())),
+            detail,
+        )
     }
 
     /// The value repeats one seen earlier in a list that must be unique.
@@ -160,7 +174,11 @@ impl FieldError {
     }
 
     /// The value is longer than `max_bytes`.
-    pub fn too_long(path: impl AsRef<str>, value: impl Into<Value>, max_bytes: usize) -> FieldError {
+    pub fn too_long(
+        path: impl AsRef<str>,
+        value: impl Into<Value>,
+        max_bytes: usize,
+    ) -> FieldError {
         let unit = if max_bytes == 1 { "byte" } else { "bytes" };
         let detail = format!("may not be more than {max_bytes} {unit}");
         FieldError::with(ErrorType::TooLong, path, Some(value.into()), detail)
@@ -323,8 +341,12 @@ fn go_value(value: &Value) -> String {
 
 fn is_label_selector(map: &serde_json::Map<String, Value>) -> bool {
     !map.is_empty()
-        && map.keys().all(|k| k == "matchLabels" || k == "matchExpressions")
-        && map.values().all(|v| v.is_object() || v.is_array() || v.is_null())
+        && map
+            .keys()
+            .all(|k| k == "matchLabels" || k == "matchExpressions")
+        && map
+            .values()
+            .all(|v| v.is_object() || v.is_array() || v.is_null())
 }
 
 fn go_string_map(map: &serde_json::Map<String, Value>) -> String {
@@ -353,9 +375,7 @@ fn go_label_selector(map: &serde_json::Map<String, Value>) -> String {
 }
 
 fn go_selector_requirement(requirement: &Value) -> String {
-    let text = |name: &str| {
-        go_quote(requirement.get(name).and_then(Value::as_str).unwrap_or(""))
-    };
+    let text = |name: &str| go_quote(requirement.get(name).and_then(Value::as_str).unwrap_or(""));
     let values = match requirement.get("values").and_then(Value::as_array) {
         Some(values) => go_value(&Value::Array(values.clone())),
         None => "[]string(nil)".to_string(),
@@ -374,9 +394,15 @@ mod tests {
 
     #[test]
     fn renders_paths() {
-        let p = Path::new("spec").child("containers").index(0).child("image");
+        let p = Path::new("spec")
+            .child("containers")
+            .index(0)
+            .child("image");
         assert_eq!(p.as_str(), "spec.containers[0].image");
-        assert_eq!(Path::new("metadata").child("labels").key("foo").as_str(), "metadata.labels[foo]");
+        assert_eq!(
+            Path::new("metadata").child("labels").key("foo").as_str(),
+            "metadata.labels[foo]"
+        );
     }
 
     #[test]
@@ -434,7 +460,10 @@ mod tests {
         );
         let status = invalid_status("apps", "Deployment", "web", &two);
         assert_eq!(status["code"], 422);
-        assert_eq!(status["details"]["causes"][0]["reason"], "FieldValueRequired");
+        assert_eq!(
+            status["details"]["causes"][0]["reason"],
+            "FieldValueRequired"
+        );
         assert_eq!(status["details"]["causes"][0]["message"], "Required value");
     }
 

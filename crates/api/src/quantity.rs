@@ -75,7 +75,11 @@ impl Quantity {
             mantissa = if mantissa < 0 { -rounded } else { rounded };
             exponent = MIN_EXPONENT;
         }
-        Ok(Quantity { mantissa, exponent, format })
+        Ok(Quantity {
+            mantissa,
+            exponent,
+            format,
+        })
     }
 
     /// A quantity from its JSON form: a string, or a bare number.
@@ -116,11 +120,19 @@ impl Quantity {
         if shift >= 0 {
             pow10(shift)
                 .and_then(|p| self.mantissa.checked_mul(p))
-                .unwrap_or(if self.mantissa < 0 { i128::MIN } else { i128::MAX })
+                .unwrap_or(if self.mantissa < 0 {
+                    i128::MIN
+                } else {
+                    i128::MAX
+                })
         } else {
             let divisor = pow10(-shift).unwrap_or(i128::MAX);
             let whole = self.mantissa / divisor;
-            if self.mantissa % divisor > 0 { whole + 1 } else { whole }
+            if self.mantissa % divisor > 0 {
+                whole + 1
+            } else {
+                whole
+            }
         }
     }
 
@@ -139,7 +151,11 @@ impl Quantity {
             mantissa /= 10;
             exponent += 1;
         }
-        let max_exponent = if self.format == QuantityFormat::DecimalExponent { i32::MAX } else { 18 };
+        let max_exponent = if self.format == QuantityFormat::DecimalExponent {
+            i32::MAX
+        } else {
+            18
+        };
         while exponent.rem_euclid(3) != 0 || exponent > max_exponent {
             match mantissa.checked_mul(10) {
                 Some(m) => mantissa = m,
@@ -148,7 +164,11 @@ impl Quantity {
             exponent -= 1;
         }
         let suffix = if self.format == QuantityFormat::DecimalExponent {
-            if exponent == 0 { String::new() } else { format!("e{exponent}") }
+            if exponent == 0 {
+                String::new()
+            } else {
+                format!("e{exponent}")
+            }
         } else {
             decimal_suffix(exponent).to_string()
         };
@@ -195,12 +215,15 @@ impl PartialOrd for Quantity {
 impl Ord for Quantity {
     fn cmp(&self, other: &Self) -> Ordering {
         let common = self.exponent.min(other.exponent);
-        let scale = |q: &Quantity| pow10(q.exponent - common).and_then(|p| q.mantissa.checked_mul(p));
+        let scale =
+            |q: &Quantity| pow10(q.exponent - common).and_then(|p| q.mantissa.checked_mul(p));
         match (scale(self), scale(other)) {
             (Some(a), Some(b)) => a.cmp(&b),
             _ => {
                 let approx = |q: &Quantity| q.mantissa as f64 * 10f64.powi(q.exponent);
-                approx(self).partial_cmp(&approx(other)).unwrap_or(Ordering::Equal)
+                approx(self)
+                    .partial_cmp(&approx(other))
+                    .unwrap_or(Ordering::Equal)
             }
         }
     }
@@ -300,14 +323,22 @@ mod tests {
             ("+7", "7"),
         ];
         for (input, expected) in cases {
-            assert_eq!(Quantity::parse(input).map(|q| q.canonical()), Ok(expected.to_string()), "{input}");
+            assert_eq!(
+                Quantity::parse(input).map(|q| q.canonical()),
+                Ok(expected.to_string()),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn rejects_malformed() {
         for bad in ["", "abc", "1.2.3", "1Zi", "1e", "m", "1 Gi", ".", "1e1.5"] {
-            assert_eq!(Quantity::parse(bad).map(|q| q.canonical()), Err(QuantityError), "{bad}");
+            assert_eq!(
+                Quantity::parse(bad).map(|q| q.canonical()),
+                Err(QuantityError),
+                "{bad}"
+            );
         }
         assert_eq!(QuantityError.to_string(), QUANTITY_FORMAT_ERROR);
     }

@@ -8,8 +8,12 @@ use super::{fill, object_at};
 const DEFAULT_CPU_UTILIZATION: i64 = 80;
 
 pub fn default_horizontal_pod_autoscaler(obj: &mut Value) {
-    let version_two = obj["apiVersion"].as_str().is_some_and(|v| v.ends_with("/v2"));
-    let Some(spec) = object_at(obj, "spec") else { return };
+    let version_two = obj["apiVersion"]
+        .as_str()
+        .is_some_and(|v| v.ends_with("/v2"));
+    let Some(spec) = object_at(obj, "spec") else {
+        return;
+    };
     fill(spec, "minReplicas", 1.into());
     if !version_two {
         return;
@@ -18,18 +22,28 @@ pub fn default_horizontal_pod_autoscaler(obj: &mut Value) {
         spec["metrics"] = json!([{"type": "Resource", "resource": {"name": "cpu", "target": {
             "type": "Utilization", "averageUtilization": DEFAULT_CPU_UTILIZATION}}}]);
     }
-    let Some(behavior) = spec.get_mut("behavior").filter(|b| b.is_object()) else { return };
+    let Some(behavior) = spec.get_mut("behavior").filter(|b| b.is_object()) else {
+        return;
+    };
     if let Some(up) = object_at(behavior, "scaleUp") {
         fill(up, "stabilizationWindowSeconds", 0.into());
         fill(up, "selectPolicy", "Max".into());
-        fill(up, "policies", json!([
-            {"type": "Pods", "value": 4, "periodSeconds": 15},
-            {"type": "Percent", "value": 100, "periodSeconds": 15},
-        ]));
+        fill(
+            up,
+            "policies",
+            json!([
+                {"type": "Pods", "value": 4, "periodSeconds": 15},
+                {"type": "Percent", "value": 100, "periodSeconds": 15},
+            ]),
+        );
     }
     if let Some(down) = object_at(behavior, "scaleDown") {
         fill(down, "selectPolicy", "Max".into());
-        fill(down, "policies", json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]));
+        fill(
+            down,
+            "policies",
+            json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]),
+        );
     }
 }
 
@@ -42,6 +56,9 @@ mod tests {
         let mut hpa = json!({"apiVersion": "autoscaling/v2", "spec": {"maxReplicas": 3}});
         default_horizontal_pod_autoscaler(&mut hpa);
         assert_eq!(hpa["spec"]["minReplicas"], 1);
-        assert_eq!(hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 80);
+        assert_eq!(
+            hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            80
+        );
     }
 }

@@ -12,12 +12,15 @@ const CLIENT_IP_AFFINITY_SECONDS: i64 = 10800;
 
 pub fn default_replication_controller(obj: &mut Value) {
     let template_labels = obj.pointer("/spec/template/metadata/labels").cloned();
-    let Some(spec) = object_at(obj, "spec") else { return };
+    let Some(spec) = object_at(obj, "spec") else {
+        return;
+    };
     fill(spec, "replicas", 1.into());
     if let Some(template) = spec.get_mut("template").filter(|t| t.is_object()) {
         default_pod_template(template);
     }
-    let Some(labels) = template_labels.filter(|l| l.as_object().is_some_and(|m| !m.is_empty())) else {
+    let Some(labels) = template_labels.filter(|l| l.as_object().is_some_and(|m| !m.is_empty()))
+    else {
         return;
     };
     if spec["selector"].as_object().is_none_or(Map::is_empty) {
@@ -31,7 +34,9 @@ pub fn default_replication_controller(obj: &mut Value) {
 }
 
 pub fn default_service(obj: &mut Value) {
-    let Some(spec) = object_at(obj, "spec") else { return };
+    let Some(spec) = object_at(obj, "spec") else {
+        return;
+    };
     fill(spec, "sessionAffinity", "None".into());
     match spec["sessionAffinity"].as_str() {
         Some("None") => {
@@ -39,10 +44,13 @@ pub fn default_service(obj: &mut Value) {
                 fields.remove("sessionAffinityConfig");
             }
         }
-        Some("ClientIP") => {
-            if spec.pointer("/sessionAffinityConfig/clientIP/timeoutSeconds").is_none_or(Value::is_null) {
-                spec["sessionAffinityConfig"] = json!({"clientIP": {"timeoutSeconds": CLIENT_IP_AFFINITY_SECONDS}});
-            }
+        Some("ClientIP")
+            if spec
+                .pointer("/sessionAffinityConfig/clientIP/timeoutSeconds")
+                .is_none_or(Value::is_null) =>
+        {
+            spec["sessionAffinityConfig"] =
+                json!({"clientIP": {"timeoutSeconds": CLIENT_IP_AFFINITY_SECONDS}});
         }
         _ => {}
     }
@@ -54,13 +62,18 @@ pub fn default_service(obj: &mut Value) {
         }
     }
     let service_type = spec["type"].as_str().unwrap_or("").to_string();
-    let has_external_ips = spec["externalIPs"].as_array().is_some_and(|ips| !ips.is_empty());
+    let has_external_ips = spec["externalIPs"]
+        .as_array()
+        .is_some_and(|ips| !ips.is_empty());
     let externally_accessible = matches!(service_type.as_str(), "NodePort" | "LoadBalancer")
         || (service_type == "ClusterIP" && has_external_ips);
     if externally_accessible {
         fill(spec, "externalTrafficPolicy", "Cluster".into());
     }
-    if matches!(service_type.as_str(), "ClusterIP" | "NodePort" | "LoadBalancer") {
+    if matches!(
+        service_type.as_str(),
+        "ClusterIP" | "NodePort" | "LoadBalancer"
+    ) {
         fill(spec, "internalTrafficPolicy", "Cluster".into());
         fill(spec, "ipFamilyPolicy", "SingleStack".into());
         fill(spec, "ipFamilies", json!(["IPv4"]));
@@ -73,21 +86,33 @@ pub fn default_service(obj: &mut Value) {
 /// `type: Opaque`, and `stringData` merged into `data` (as upstream's conversion does).
 pub fn default_secret(obj: &mut Value) {
     fill(obj, "type", "Opaque".into());
-    let Some(fields) = obj.as_object_mut() else { return };
-    let Some(Value::Object(string_data)) = fields.remove("stringData") else { return };
+    let Some(fields) = obj.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(string_data)) = fields.remove("stringData") else {
+        return;
+    };
     if string_data.is_empty() {
         return;
     }
-    let Some(data) = object_at(obj, "data") else { return };
+    let Some(data) = object_at(obj, "data") else {
+        return;
+    };
     for (key, value) in string_data {
         let text = value.as_str().unwrap_or("");
-        data[key] = base64::engine::general_purpose::STANDARD.encode(text).into();
+        data[key] = base64::engine::general_purpose::STANDARD
+            .encode(text)
+            .into();
     }
 }
 
 /// `status.phase: Active` and the `kubernetes.io/metadata.name` label.
 pub fn default_namespace(obj: &mut Value) {
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if !name.is_empty() {
         if let Some(labels) = object_at(obj, "metadata").and_then(|m| object_at(m, "labels")) {
             labels["kubernetes.io/metadata.name"] = name.into();
@@ -100,7 +125,9 @@ pub fn default_namespace(obj: &mut Value) {
 
 /// Allocatable defaults to capacity.
 pub fn default_node(obj: &mut Value) {
-    let Some(status) = obj.get_mut("status").filter(|s| s.is_object()) else { return };
+    let Some(status) = obj.get_mut("status").filter(|s| s.is_object()) else {
+        return;
+    };
     if is_unset(status, "allocatable") && status["capacity"].is_object() {
         let capacity = status["capacity"].clone();
         fill(status, "allocatable", capacity);
@@ -148,7 +175,10 @@ mod tests {
         let mut svc = json!({"spec": {"type": "NodePort", "ports": [{"port": 80}, {"port": 443, "targetPort": "https"}]}});
         default_service(&mut svc);
         let spec = &svc["spec"];
-        assert_eq!(spec["ports"][0], json!({"port": 80, "protocol": "TCP", "targetPort": 80}));
+        assert_eq!(
+            spec["ports"][0],
+            json!({"port": 80, "protocol": "TCP", "targetPort": 80})
+        );
         assert_eq!(spec["ports"][1]["targetPort"], "https");
         assert_eq!(spec["sessionAffinity"], "None");
         assert_eq!(spec["externalTrafficPolicy"], "Cluster");
@@ -164,12 +194,19 @@ mod tests {
     fn secrets_namespaces_and_controllers() {
         let mut secret = json!({"stringData": {"a": "hi"}, "data": {"b": "eA=="}});
         default_secret(&mut secret);
-        assert_eq!(secret, json!({"data": {"b": "eA==", "a": "aGk="}, "type": "Opaque"}));
+        assert_eq!(
+            secret,
+            json!({"data": {"b": "eA==", "a": "aGk="}, "type": "Opaque"})
+        );
         let mut ns = json!({"metadata": {"name": "dev"}});
         default_namespace(&mut ns);
-        assert_eq!(ns["metadata"]["labels"]["kubernetes.io/metadata.name"], "dev");
+        assert_eq!(
+            ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
+            "dev"
+        );
         assert_eq!(ns["status"]["phase"], "Active");
-        let mut rc = json!({"spec": {"template": {"metadata": {"labels": {"app": "x"}}, "spec": {}}}});
+        let mut rc =
+            json!({"spec": {"template": {"metadata": {"labels": {"app": "x"}}, "spec": {}}}});
         default_replication_controller(&mut rc);
         assert_eq!(rc["spec"]["selector"], json!({"app": "x"}));
         assert_eq!(rc["metadata"]["labels"], json!({"app": "x"}));

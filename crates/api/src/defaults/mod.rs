@@ -37,13 +37,21 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
         ("apps", "DaemonSet") => apps::default_daemon_set(obj),
         ("batch", "Job") => batch::default_job(obj),
         ("batch", "CronJob") => batch::default_cron_job(obj),
-        ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::default_horizontal_pod_autoscaler(obj),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            autoscaling::default_horizontal_pod_autoscaler(obj)
+        }
         ("networking.k8s.io", "NetworkPolicy") => networking::default_network_policy(obj),
-        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => rbac::default_role_binding(obj),
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+            rbac::default_role_binding(obj)
+        }
         ("storage.k8s.io", "StorageClass") => storage::default_storage_class(obj),
         ("storage.k8s.io", "CSIDriver") => storage::default_csi_driver(obj),
-        ("scheduling.k8s.io", "PriorityClass") => fill(obj, "preemptionPolicy", "PreemptLowerPriority".into()),
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => storage::default_custom_resource_definition(obj),
+        ("scheduling.k8s.io", "PriorityClass") => {
+            fill(obj, "preemptionPolicy", "PreemptLowerPriority".into())
+        }
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            storage::default_custom_resource_definition(obj)
+        }
         _ => {}
     }
 }
@@ -67,7 +75,10 @@ fn object_at<'a>(obj: &'a mut Value, key: &str) -> Option<&'a mut Value> {
 
 /// The items of the array at `obj[key]` (none when absent).
 fn items_at<'a>(obj: &'a mut Value, key: &str) -> impl Iterator<Item = &'a mut Value> {
-    obj.get_mut(key).and_then(Value::as_array_mut).into_iter().flatten()
+    obj.get_mut(key)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
 }
 
 /// Whether `obj[key]` is absent, null, or an empty string.

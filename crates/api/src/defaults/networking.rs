@@ -2,10 +2,12 @@
 
 use serde_json::{json, Value};
 
-use super::{items_at, object_at, fill};
+use super::{fill, items_at, object_at};
 
 pub fn default_network_policy(obj: &mut Value) {
-    let Some(spec) = object_at(obj, "spec") else { return };
+    let Some(spec) = object_at(obj, "spec") else {
+        return;
+    };
     for direction in ["ingress", "egress"] {
         for rule in items_at(spec, direction) {
             for port in items_at(rule, "ports") {
@@ -15,7 +17,11 @@ pub fn default_network_policy(obj: &mut Value) {
     }
     if spec["policyTypes"].as_array().is_none_or(Vec::is_empty) {
         let has_egress = spec["egress"].as_array().is_some_and(|e| !e.is_empty());
-        spec["policyTypes"] = if has_egress { json!(["Ingress", "Egress"]) } else { json!(["Ingress"]) };
+        spec["policyTypes"] = if has_egress {
+            json!(["Ingress", "Egress"])
+        } else {
+            json!(["Ingress"])
+        };
     }
 }
 

@@ -58,17 +58,28 @@ pub fn default_pod_spec(spec: &mut Value) {
 fn default_container(container: &mut Value) {
     if is_unset(container, "imagePullPolicy") {
         let image = container["image"].as_str().unwrap_or("");
-        let policy = if image_tag(image) == Some("latest") { "Always" } else { "IfNotPresent" };
+        let policy = if image_tag(image) == Some("latest") {
+            "Always"
+        } else {
+            "IfNotPresent"
+        };
         fill(container, "imagePullPolicy", policy.into());
     }
-    fill(container, "terminationMessagePath", "/dev/termination-log".into());
+    fill(
+        container,
+        "terminationMessagePath",
+        "/dev/termination-log".into(),
+    );
     fill(container, "terminationMessagePolicy", "File".into());
     fill(container, "resources", json!({}));
     for port in items_at(container, "ports") {
         fill(port, "protocol", "TCP".into());
     }
     for variable in items_at(container, "env") {
-        if let Some(field_ref) = variable.get_mut("valueFrom").and_then(|v| v.get_mut("fieldRef")) {
+        if let Some(field_ref) = variable
+            .get_mut("valueFrom")
+            .and_then(|v| v.get_mut("fieldRef"))
+        {
             fill(field_ref, "apiVersion", "v1".into());
         }
     }
@@ -119,8 +130,12 @@ fn default_http_get(get: &mut Value) {
 const DEFAULT_FILE_MODE: i64 = 0o644;
 
 fn default_volume(volume: &mut Value) {
-    let Some(fields) = volume.as_object() else { return };
-    let has_source = fields.iter().any(|(key, value)| key != "name" && !value.is_null());
+    let Some(fields) = volume.as_object() else {
+        return;
+    };
+    let has_source = fields
+        .iter()
+        .any(|(key, value)| key != "name" && !value.is_null());
     if !has_source {
         fill(volume, "emptyDir", json!({}));
     }
@@ -148,11 +163,19 @@ fn default_volume(volume: &mut Value) {
 
 /// Requests left out default to the limits (upstream's `SetDefaults_Pod`).
 fn requests_from_limits(container: &mut Value) {
-    let Some(limits) = container.pointer("/resources/limits").and_then(Value::as_object).cloned() else {
+    let Some(limits) = container
+        .pointer("/resources/limits")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
         return;
     };
-    let Some(resources) = object_at(container, "resources") else { return };
-    let Some(requests) = object_at(resources, "requests") else { return };
+    let Some(resources) = object_at(container, "resources") else {
+        return;
+    };
+    let Some(requests) = object_at(resources, "requests") else {
+        return;
+    };
     for (name, quantity) in limits {
         fill(requests, &name, quantity);
     }

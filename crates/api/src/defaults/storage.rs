@@ -10,7 +10,9 @@ pub fn default_storage_class(obj: &mut Value) {
 }
 
 pub fn default_csi_driver(obj: &mut Value) {
-    let Some(spec) = object_at(obj, "spec") else { return };
+    let Some(spec) = object_at(obj, "spec") else {
+        return;
+    };
     fill(spec, "attachRequired", true.into());
     fill(spec, "podInfoOnMount", false.into());
     fill(spec, "storageCapacity", false.into());
@@ -21,7 +23,9 @@ pub fn default_csi_driver(obj: &mut Value) {
 
 /// Singular and list kind from the kind, conversion `None`, webhook service port 443.
 pub fn default_custom_resource_definition(obj: &mut Value) {
-    let Some(spec) = object_at(obj, "spec") else { return };
+    let Some(spec) = object_at(obj, "spec") else {
+        return;
+    };
     if let Some(names) = object_at(spec, "names") {
         let kind = names["kind"].as_str().unwrap_or("").to_string();
         if !kind.is_empty() {

@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use super::identifiers;
+use super::int_or_percent::{
+    not_more_than_100_percent, percent_or_int_value, positive_int_or_percent,
+};
 use super::label_selector::{is_empty_selector, selector_matches, validate_label_selector};
 use super::object_meta::{immutable, nonnegative, validate_annotations, validate_labels};
 use super::pod::validate_pod_template;
@@ -41,11 +43,18 @@ fn validate_selector(spec: &Value, path: &Path, kind_word: &str) -> Vec<FieldErr
 
 fn selector_mismatch(spec: &Value, path: &Path) -> Vec<FieldError> {
     let selector = &spec["selector"];
-    if selector.is_null() || is_empty_selector(selector) || selector_matches(selector, &template_labels(spec)) {
+    if selector.is_null()
+        || is_empty_selector(selector)
+        || selector_matches(selector, &template_labels(spec))
+    {
         return Vec::new();
     }
     let labels_path = path.child("template").child("metadata").child("labels");
-    vec![FieldError::invalid(labels_path, template_labels(spec), SELECTOR_MISMATCH)]
+    vec![FieldError::invalid(
+        labels_path,
+        template_labels(spec),
+        SELECTOR_MISMATCH,
+    )]
 }
 
 /// Pods of these controllers always restart and have no deadline.
@@ -55,7 +64,11 @@ fn always_restart(spec: &Value, path: &Path, kind: &str) -> Vec<FieldError> {
     let pod_path = path.child("template").child("spec");
     let restart_policy = pod_spec["restartPolicy"].as_str().unwrap_or("");
     if restart_policy != "Always" {
-        errors.push(FieldError::not_supported(pod_path.child("restartPolicy"), restart_policy, &["Always"]));
+        errors.push(FieldError::not_supported(
+            pod_path.child("restartPolicy"),
+            restart_policy,
+            &["Always"],
+        ));
     }
     if !pod_spec["activeDeadlineSeconds"].is_null() {
         errors.push(FieldError::forbidden(
@@ -69,37 +82,12 @@ fn always_restart(spec: &Value, path: &Path, kind: &str) -> Vec<FieldError> {
 /// The template of a ReplicaSet or Deployment.
 fn validate_replica_set_template(spec: &Value, path: &Path, kind: &str) -> Vec<FieldError> {
     let mut errors = selector_mismatch(spec, path);
-    errors.extend(validate_pod_template(&spec["template"], &path.child("template")));
+    errors.extend(validate_pod_template(
+        &spec["template"],
+        &path.child("template"),
+    ));
     errors.extend(always_restart(spec, path, kind));
     errors
-}
-
-/// An int-or-percent that must not be negative ("25%", 1).
-fn positive_int_or_percent(value: &Value, path: &Path) -> Vec<FieldError> {
-    match value {
-        Value::String(text) => identifiers::percent(text)
-            .into_iter()
-            .map(|message| FieldError::invalid(path, value.clone(), message))
-            .collect(),
-        Value::Number(_) => nonnegative(int(value), path),
-        _ => Vec::new(),
-    }
-}
-
-fn percent_or_int_value(value: &Value) -> i64 {
-    match value {
-        Value::String(text) => text.strip_suffix('%').and_then(|d| d.parse().ok()).unwrap_or(0),
-        other => int(other),
-    }
-}
-
-fn not_more_than_100_percent(value: &Value, path: &Path) -> Vec<FieldError> {
-    let is_percent = value.as_str().is_some_and(|t| identifiers::percent(t).is_empty());
-    if is_percent && percent_or_int_value(value) > 100 {
-        vec![FieldError::invalid(path, value.clone(), "must not be greater than 100%")]
-    } else {
-        Vec::new()
-    }
 }
 
 /// A Deployment's spec.
@@ -109,13 +97,25 @@ pub fn validate_deployment(obj: &Value) -> Vec<FieldError> {
     let mut errors = nonnegative(int(&spec["replicas"]), &path.child("replicas"));
     errors.extend(validate_selector(spec, &path, "deployment"));
     errors.extend(validate_replica_set_template(spec, &path, "ReplicaSet"));
-    errors.extend(validate_deployment_strategy(&spec["strategy"], &path.child("strategy")));
-    errors.extend(nonnegative(int(&spec["minReadySeconds"]), &path.child("minReadySeconds")));
+    errors.extend(validate_deployment_strategy(
+        &spec["strategy"],
+        &path.child("strategy"),
+    ));
+    errors.extend(nonnegative(
+        int(&spec["minReadySeconds"]),
+        &path.child("minReadySeconds"),
+    ));
     if !spec["revisionHistoryLimit"].is_null() {
-        errors.extend(nonnegative(int(&spec["revisionHistoryLimit"]), &path.child("revisionHistoryLimit")));
+        errors.extend(nonnegative(
+            int(&spec["revisionHistoryLimit"]),
+            &path.child("revisionHistoryLimit"),
+        ));
     }
     if let Some(deadline) = spec["progressDeadlineSeconds"].as_i64() {
-        errors.extend(nonnegative(deadline, &path.child("progressDeadlineSeconds")));
+        errors.extend(nonnegative(
+            deadline,
+            &path.child("progressDeadlineSeconds"),
+        ));
         if deadline <= int(&spec["minReadySeconds"]) {
             errors.push(FieldError::invalid(
                 path.child("progressDeadlineSeconds"),
@@ -143,14 +143,25 @@ fn validate_deployment_strategy(strategy: &Value, path: &Path) -> Vec<FieldError
             let (unavailable, surge) = (&rolling["maxUnavailable"], &rolling["maxSurge"]);
             let unavailable_path = path.child("rollingUpdate").child("maxUnavailable");
             let mut errors = positive_int_or_percent(unavailable, &unavailable_path);
-            errors.extend(positive_int_or_percent(surge, &path.child("rollingUpdate").child("maxSurge")));
+            errors.extend(positive_int_or_percent(
+                surge,
+                &path.child("rollingUpdate").child("maxSurge"),
+            ));
             if percent_or_int_value(unavailable) == 0 && percent_or_int_value(surge) == 0 {
-                errors.push(FieldError::invalid(&unavailable_path, unavailable.clone(), "may not be 0 when `maxSurge` is 0"));
+                errors.push(FieldError::invalid(
+                    &unavailable_path,
+                    unavailable.clone(),
+                    "may not be 0 when `maxSurge` is 0",
+                ));
             }
             errors.extend(not_more_than_100_percent(unavailable, &unavailable_path));
             errors
         }
-        _ => vec![FieldError::not_supported(path, strategy.clone(), &["Recreate", "RollingUpdate"])],
+        _ => vec![FieldError::not_supported(
+            path,
+            strategy.clone(),
+            &["Recreate", "RollingUpdate"],
+        )],
     }
 }
 
@@ -159,7 +170,10 @@ pub fn validate_replica_set(obj: &Value) -> Vec<FieldError> {
     let spec = &obj["spec"];
     let path = Path::new("spec");
     let mut errors = nonnegative(int(&spec["replicas"]), &path.child("replicas"));
-    errors.extend(nonnegative(int(&spec["minReadySeconds"]), &path.child("minReadySeconds")));
+    errors.extend(nonnegative(
+        int(&spec["minReadySeconds"]),
+        &path.child("minReadySeconds"),
+    ));
     errors.extend(validate_selector(spec, &path, "deployment"));
     errors.extend(validate_replica_set_template(spec, &path, "ReplicaSet"));
     errors
@@ -192,11 +206,20 @@ pub fn validate_stateful_set(obj: &Value) -> Vec<FieldError> {
         "OnDelete" => {}
         "RollingUpdate" => {
             let rolling_path = strategy_path.child("rollingUpdate");
-            errors.extend(nonnegative(int(&rolling["partition"]), &rolling_path.child("partition")));
+            errors.extend(nonnegative(
+                int(&rolling["partition"]),
+                &rolling_path.child("partition"),
+            ));
             if !rolling["maxUnavailable"].is_null() {
                 let unavailable_path = rolling_path.child("maxUnavailable");
-                errors.extend(positive_int_or_percent(&rolling["maxUnavailable"], &unavailable_path));
-                errors.extend(not_more_than_100_percent(&rolling["maxUnavailable"], &unavailable_path));
+                errors.extend(positive_int_or_percent(
+                    &rolling["maxUnavailable"],
+                    &unavailable_path,
+                ));
+                errors.extend(not_more_than_100_percent(
+                    &rolling["maxUnavailable"],
+                    &unavailable_path,
+                ));
             }
         }
         _ => errors.push(FieldError::invalid(
@@ -210,7 +233,8 @@ pub fn validate_stateful_set(obj: &Value) -> Vec<FieldError> {
         if let Some(policy) = retention[field].as_str() {
             if !matches!(policy, "Retain" | "Delete") {
                 errors.push(FieldError::not_supported(
-                    path.child("persistentVolumeClaimRetentionPolicy").child(field),
+                    path.child("persistentVolumeClaimRetentionPolicy")
+                        .child(field),
                     policy,
                     &["Retain", "Delete"],
                 ));
@@ -218,16 +242,28 @@ pub fn validate_stateful_set(obj: &Value) -> Vec<FieldError> {
         }
     }
     errors.extend(nonnegative(int(&spec["replicas"]), &path.child("replicas")));
-    errors.extend(nonnegative(int(&spec["minReadySeconds"]), &path.child("minReadySeconds")));
+    errors.extend(nonnegative(
+        int(&spec["minReadySeconds"]),
+        &path.child("minReadySeconds"),
+    ));
     if !spec["ordinals"].is_null() {
-        errors.extend(nonnegative(int(&spec["ordinals"]["start"]), &path.child("ordinals.start")));
+        errors.extend(nonnegative(
+            int(&spec["ordinals"]["start"]),
+            &path.child("ordinals.start"),
+        ));
     }
     errors.extend(validate_selector(spec, &path, "statefulset"));
     errors.extend(selector_mismatch(spec, &path));
     let template_path = path.child("template");
     let template_meta = &spec["template"]["metadata"];
-    errors.extend(validate_labels(&template_meta["labels"], &template_path.child("labels")));
-    errors.extend(validate_annotations(&template_meta["annotations"], &template_path.child("annotations")));
+    errors.extend(validate_labels(
+        &template_meta["labels"],
+        &template_path.child("labels"),
+    ));
+    errors.extend(validate_annotations(
+        &template_meta["annotations"],
+        &template_path.child("annotations"),
+    ));
     errors.extend(always_restart(spec, &path, "StatefulSet"));
     errors
 }
@@ -267,15 +303,32 @@ pub fn validate_daemon_set(obj: &Value) -> Vec<FieldError> {
     let mut errors = validate_label_selector(selector, &path.child("selector"));
     if !selector_matches(selector, &template_labels(spec)) {
         let labels_path = path.child("template").child("metadata").child("labels");
-        errors.push(FieldError::invalid(labels_path, template_labels(spec), SELECTOR_MISMATCH));
+        errors.push(FieldError::invalid(
+            labels_path,
+            template_labels(spec),
+            SELECTOR_MISMATCH,
+        ));
     }
     if !selector.is_null() && is_empty_selector(selector) {
-        errors.push(FieldError::invalid(path.child("selector"), selector.clone(), "empty selector is invalid for daemonset"));
+        errors.push(FieldError::invalid(
+            path.child("selector"),
+            selector.clone(),
+            "empty selector is invalid for daemonset",
+        ));
     }
-    errors.extend(validate_pod_template(&spec["template"], &path.child("template")));
+    errors.extend(validate_pod_template(
+        &spec["template"],
+        &path.child("template"),
+    ));
     errors.extend(always_restart(spec, &path, "DaemonSet"));
-    errors.extend(nonnegative(int(&spec["minReadySeconds"]), &path.child("minReadySeconds")));
-    errors.extend(nonnegative(int(&spec["templateGeneration"]), &path.child("templateGeneration")));
+    errors.extend(nonnegative(
+        int(&spec["minReadySeconds"]),
+        &path.child("minReadySeconds"),
+    ));
+    errors.extend(nonnegative(
+        int(&spec["templateGeneration"]),
+        &path.child("templateGeneration"),
+    ));
     let strategy = &spec["updateStrategy"];
     let strategy_path = path.child("updateStrategy");
     match strategy["type"].as_str().unwrap_or("") {
@@ -283,15 +336,28 @@ pub fn validate_daemon_set(obj: &Value) -> Vec<FieldError> {
         "RollingUpdate" => {
             let rolling = &strategy["rollingUpdate"];
             if rolling.is_null() {
-                errors.push(FieldError::required(strategy_path.child("rollingUpdate"), ""));
+                errors.push(FieldError::required(
+                    strategy_path.child("rollingUpdate"),
+                    "",
+                ));
             } else {
-                errors.extend(validate_daemon_set_rolling_update(rolling, &strategy_path.child("rollingUpdate")));
+                errors.extend(validate_daemon_set_rolling_update(
+                    rolling,
+                    &strategy_path.child("rollingUpdate"),
+                ));
             }
         }
-        _ => errors.push(FieldError::not_supported(&strategy_path, strategy.clone(), &["RollingUpdate", "OnDelete"])),
+        _ => errors.push(FieldError::not_supported(
+            &strategy_path,
+            strategy.clone(),
+            &["RollingUpdate", "OnDelete"],
+        )),
     }
     if !spec["revisionHistoryLimit"].is_null() {
-        errors.extend(nonnegative(int(&spec["revisionHistoryLimit"]), &path.child("revisionHistoryLimit")));
+        errors.extend(nonnegative(
+            int(&spec["revisionHistoryLimit"]),
+            &path.child("revisionHistoryLimit"),
+        ));
     }
     errors
 }
@@ -300,28 +366,45 @@ fn validate_daemon_set_rolling_update(rolling: &Value, path: &Path) -> Vec<Field
     let (unavailable, surge) = (&rolling["maxUnavailable"], &rolling["maxSurge"]);
     let mut errors = positive_int_or_percent(unavailable, &path.child("maxUnavailable"));
     errors.extend(positive_int_or_percent(surge, &path.child("maxSurge")));
-    errors.extend(not_more_than_100_percent(unavailable, &path.child("maxUnavailable")));
+    errors.extend(not_more_than_100_percent(
+        unavailable,
+        &path.child("maxUnavailable"),
+    ));
     errors.extend(not_more_than_100_percent(surge, &path.child("maxSurge")));
     let has_unavailable = percent_or_int_value(unavailable) != 0;
     let has_surge = percent_or_int_value(surge) != 0;
     if has_unavailable && has_surge {
-        errors.push(FieldError::invalid(path.child("maxSurge"), surge.clone(), "may not be set when maxUnavailable is non-zero"));
+        errors.push(FieldError::invalid(
+            path.child("maxSurge"),
+            surge.clone(),
+            "may not be set when maxUnavailable is non-zero",
+        ));
     } else if !has_unavailable && !has_surge {
-        errors.push(FieldError::required(path.child("maxUnavailable"), "cannot be 0 when maxSurge is 0"));
+        errors.push(FieldError::required(
+            path.child("maxUnavailable"),
+            "cannot be 0 when maxSurge is 0",
+        ));
     }
     errors
 }
 
 /// Deployment, ReplicaSet and DaemonSet updates: the selector is fixed.
 pub fn validate_selector_update(new: &Value, old: &Value) -> Vec<FieldError> {
-    immutable(&new["spec"]["selector"], &old["spec"]["selector"], &Path::new("spec").child("selector"))
+    immutable(
+        &new["spec"]["selector"],
+        &old["spec"]["selector"],
+        &Path::new("spec").child("selector"),
+    )
 }
 
 /// A ReplicationController's spec.
 pub fn validate_replication_controller(obj: &Value) -> Vec<FieldError> {
     let spec = &obj["spec"];
     let path = Path::new("spec");
-    let mut errors = nonnegative(int(&spec["minReadySeconds"]), &path.child("minReadySeconds"));
+    let mut errors = nonnegative(
+        int(&spec["minReadySeconds"]),
+        &path.child("minReadySeconds"),
+    );
     let selector = &spec["selector"];
     let has_selector = selector.as_object().is_some_and(|s| !s.is_empty());
     if !has_selector {
@@ -332,11 +415,23 @@ pub fn validate_replication_controller(obj: &Value) -> Vec<FieldError> {
         errors.push(FieldError::required(path.child("template"), ""));
         return errors;
     }
-    if has_selector && !selector_matches(&serde_json::json!({"matchLabels": selector}), &template_labels(spec)) {
+    if has_selector
+        && !selector_matches(
+            &serde_json::json!({"matchLabels": selector}),
+            &template_labels(spec),
+        )
+    {
         let labels_path = path.child("template").child("metadata").child("labels");
-        errors.push(FieldError::invalid(labels_path, template_labels(spec), SELECTOR_MISMATCH));
+        errors.push(FieldError::invalid(
+            labels_path,
+            template_labels(spec),
+            SELECTOR_MISMATCH,
+        ));
     }
-    errors.extend(validate_pod_template(&spec["template"], &path.child("template")));
+    errors.extend(validate_pod_template(
+        &spec["template"],
+        &path.child("template"),
+    ));
     errors.extend(always_restart(spec, &path, "ReplicationController"));
     errors
 }
@@ -366,7 +461,10 @@ mod tests {
 
     #[test]
     fn a_good_deployment_passes() {
-        assert_eq!(messages(validate_deployment(&deployment())), Vec::<String>::new());
+        assert_eq!(
+            messages(validate_deployment(&deployment())),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -17,7 +17,13 @@ const CRON_JOB_NAME_MAX: usize = 52;
 /// The rules shared by a Job's spec and a CronJob's job template.
 fn validate_job_spec(spec: &Value, path: &Path) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    for field in ["parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished"] {
+    for field in [
+        "parallelism",
+        "completions",
+        "activeDeadlineSeconds",
+        "backoffLimit",
+        "ttlSecondsAfterFinished",
+    ] {
         if let Some(value) = spec[field].as_i64() {
             errors.extend(nonnegative(value, &path.child(field)));
         }
@@ -26,18 +32,31 @@ fn validate_job_spec(spec: &Value, path: &Path) -> Vec<FieldError> {
     if let Some(limit) = spec["backoffLimitPerIndex"].as_i64() {
         errors.extend(nonnegative(limit, &path.child("backoffLimitPerIndex")));
         if !indexed {
-            errors.push(FieldError::forbidden(path.child("backoffLimitPerIndex"), "requires indexed completion mode"));
+            errors.push(FieldError::forbidden(
+                path.child("backoffLimitPerIndex"),
+                "requires indexed completion mode",
+            ));
         }
     }
     if let Some(mode) = spec["completionMode"].as_str() {
         if !matches!(mode, "NonIndexed" | "Indexed") {
-            errors.push(FieldError::not_supported(path.child("completionMode"), mode, &["NonIndexed", "Indexed"]));
+            errors.push(FieldError::not_supported(
+                path.child("completionMode"),
+                mode,
+                &["NonIndexed", "Indexed"],
+            ));
         }
         if indexed {
             if spec["completions"].is_null() {
-                errors.push(FieldError::required(path.child("completions"), "when completion mode is Indexed"));
+                errors.push(FieldError::required(
+                    path.child("completions"),
+                    "when completion mode is Indexed",
+                ));
             }
-            if let Some(parallelism) = spec["parallelism"].as_i64().filter(|p| *p > MAX_INDEXED_PARALLELISM) {
+            if let Some(parallelism) = spec["parallelism"]
+                .as_i64()
+                .filter(|p| *p > MAX_INDEXED_PARALLELISM)
+            {
                 errors.push(FieldError::invalid(
                     path.child("parallelism"),
                     parallelism,
@@ -57,7 +76,9 @@ fn validate_job_spec(spec: &Value, path: &Path) -> Vec<FieldError> {
     }
     let template_path = path.child("template");
     errors.extend(validate_pod_template(&spec["template"], &template_path));
-    let restart_policy = spec["template"]["spec"]["restartPolicy"].as_str().unwrap_or("");
+    let restart_policy = spec["template"]["spec"]["restartPolicy"]
+        .as_str()
+        .unwrap_or("");
     if !matches!(restart_policy, "OnFailure" | "Never") {
         errors.push(FieldError::not_supported(
             template_path.child("spec").child("restartPolicy"),
@@ -94,7 +115,11 @@ pub fn validate_job(obj: &Value) -> Vec<FieldError> {
     };
     if !selector_matches(selector, &labels) {
         let labels_path = path.child("template").child("metadata").child("labels");
-        errors.push(FieldError::invalid(labels_path, labels, "`selector` does not match template `labels`"));
+        errors.push(FieldError::invalid(
+            labels_path,
+            labels,
+            "`selector` does not match template `labels`",
+        ));
     }
     errors
 }
@@ -107,12 +132,30 @@ pub fn validate_job_update(new: &Value, old: &Value) -> Vec<FieldError> {
     let elastic = new_spec["completionMode"].as_str() == Some("Indexed")
         && new_spec["completions"] == new_spec["parallelism"];
     if !elastic {
-        errors.extend(immutable(&new_spec["completions"], &old_spec["completions"], &path.child("completions")));
+        errors.extend(immutable(
+            &new_spec["completions"],
+            &old_spec["completions"],
+            &path.child("completions"),
+        ));
     }
-    errors.extend(immutable(&new_spec["selector"], &old_spec["selector"], &path.child("selector")));
+    errors.extend(immutable(
+        &new_spec["selector"],
+        &old_spec["selector"],
+        &path.child("selector"),
+    ));
     errors.extend(template_update(new_spec, old_spec, &path));
-    for field in ["completionMode", "podFailurePolicy", "backoffLimitPerIndex", "managedBy", "successPolicy"] {
-        errors.extend(immutable(&new_spec[field], &old_spec[field], &path.child(field)));
+    for field in [
+        "completionMode",
+        "podFailurePolicy",
+        "backoffLimitPerIndex",
+        "managedBy",
+        "successPolicy",
+    ] {
+        errors.extend(immutable(
+            &new_spec[field],
+            &old_spec[field],
+            &path.child(field),
+        ));
     }
     errors
 }
@@ -124,7 +167,10 @@ fn template_update(new_spec: &Value, old_spec: &Value, path: &Path) -> Vec<Field
     if suspended {
         for (section, fields) in [
             ("metadata", &["labels", "annotations"][..]),
-            ("spec", &["nodeSelector", "affinity", "tolerations", "schedulingGates"][..]),
+            (
+                "spec",
+                &["nodeSelector", "affinity", "tolerations", "schedulingGates"][..],
+            ),
         ] {
             for field in fields {
                 let old_value = old_spec["template"][section].get(*field).cloned();
@@ -140,7 +186,11 @@ fn template_update(new_spec: &Value, old_spec: &Value, path: &Path) -> Vec<Field
     if new_template == old_spec["template"] {
         Vec::new()
     } else {
-        immutable(&new_spec["template"], &old_spec["template"], &path.child("template"))
+        immutable(
+            &new_spec["template"],
+            &old_spec["template"],
+            &path.child("template"),
+        )
     }
 }
 
@@ -172,9 +222,14 @@ fn validate_cron_job_spec(obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
         errors.push(FieldError::required(path.child("schedule"), ""));
     } else {
         if let Err(message) = parse_schedule(schedule) {
-            errors.push(FieldError::invalid(path.child("schedule"), schedule, message));
+            errors.push(FieldError::invalid(
+                path.child("schedule"),
+                schedule,
+                message,
+            ));
         }
-        let tz_allowed = old.is_some_and(|o| o["spec"]["schedule"].as_str().unwrap_or("").contains("TZ"));
+        let tz_allowed =
+            old.is_some_and(|o| o["spec"]["schedule"].as_str().unwrap_or("").contains("TZ"));
         if schedule.contains("TZ") {
             if !tz_allowed {
                 errors.push(FieldError::invalid(
@@ -192,12 +247,14 @@ fn validate_cron_job_spec(obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
         }
     }
     if let Some(deadline) = spec["startingDeadlineSeconds"].as_i64() {
-        errors.extend(nonnegative(deadline, &path.child("startingDeadlineSeconds")));
+        errors.extend(nonnegative(
+            deadline,
+            &path.child("startingDeadlineSeconds"),
+        ));
     }
-    if let Some(zone) = spec["timeZone"].as_str() {
-        if jiff::tz::TimeZone::get(zone).is_err() || zone.is_empty() || zone.eq_ignore_ascii_case("local") {
-            errors.push(FieldError::invalid(path.child("timeZone"), zone, "unknown time zone"));
-        }
+    let zone_changed = old.is_none_or(|o| o["spec"]["timeZone"] != spec["timeZone"]);
+    if let Some(zone) = spec["timeZone"].as_str().filter(|_| zone_changed) {
+        errors.extend(validate_time_zone(zone, &path.child("timeZone")));
     }
     match spec["concurrencyPolicy"].as_str().unwrap_or("") {
         "Allow" | "Forbid" | "Replace" => {}
@@ -219,7 +276,11 @@ fn validate_cron_job_spec(obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
         ));
     }
     if job_spec["manualSelector"].as_bool() == Some(true) {
-        errors.push(FieldError::not_supported(template_spec_path.child("manualSelector"), true, &["nil", "false"]));
+        errors.push(FieldError::not_supported(
+            template_spec_path.child("manualSelector"),
+            true,
+            &["nil", "false"],
+        ));
     }
     for field in ["successfulJobsHistoryLimit", "failedJobsHistoryLimit"] {
         if let Some(limit) = spec[field].as_i64() {
@@ -227,6 +288,47 @@ fn validate_cron_job_spec(obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
         }
     }
     errors
+}
+
+fn validate_time_zone(zone: &str, path: &Path) -> Vec<FieldError> {
+    if zone.is_empty() {
+        return vec![FieldError::invalid(
+            path,
+            zone,
+            "timeZone must be nil or non-empty string",
+        )];
+    }
+    let well_formed = zone.split('/').all(|part| {
+        part != "."
+            && part != ".."
+            && !part.starts_with('-')
+            && !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+'))
+    });
+    if !well_formed {
+        return vec![FieldError::invalid(
+            path,
+            zone,
+            format!("unknown time zone {zone}"),
+        )];
+    }
+    if zone.eq_ignore_ascii_case("local") {
+        return vec![FieldError::invalid(
+            path,
+            zone,
+            "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones",
+        )];
+    }
+    if jiff::tz::TimeZone::get(zone).is_err() {
+        return vec![FieldError::invalid(
+            path,
+            zone,
+            format!("unknown time zone {zone}"),
+        )];
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -33,7 +33,12 @@ pub fn validate_containers(spec: &Value, volumes: &[String], path: &Path) -> Vec
     let mut names: Vec<&str> = Vec::new();
     for (i, container) in items(&spec["containers"]) {
         let here = containers_path.index(i);
-        errors.extend(validate_container(container, volumes, ContainerList::Regular, &here));
+        errors.extend(validate_container(
+            container,
+            volumes,
+            ContainerList::Regular,
+            &here,
+        ));
         let name = text(container, "name");
         if names.contains(&name) {
             errors.push(FieldError::duplicate(here.child("name"), name));
@@ -45,7 +50,12 @@ pub fn validate_containers(spec: &Value, volumes: &[String], path: &Path) -> Vec
     let init_path = path.child("initContainers");
     for (i, container) in items(&spec["initContainers"]) {
         let here = init_path.index(i);
-        errors.extend(validate_container(container, volumes, ContainerList::Init, &here));
+        errors.extend(validate_container(
+            container,
+            volumes,
+            ContainerList::Init,
+            &here,
+        ));
         let name = text(container, "name");
         if names.contains(&name) {
             errors.push(FieldError::duplicate(here.child("name"), name));
@@ -56,7 +66,12 @@ pub fn validate_containers(spec: &Value, volumes: &[String], path: &Path) -> Vec
     errors
 }
 
-fn validate_container(container: &Value, volumes: &[String], list: ContainerList, path: &Path) -> Vec<FieldError> {
+fn validate_container(
+    container: &Value,
+    volumes: &[String],
+    list: ContainerList,
+    path: &Path,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = text(container, "name");
     if name.is_empty() {
@@ -71,7 +86,10 @@ fn validate_container(container: &Value, volumes: &[String], list: ContainerList
     }
     match text(container, "terminationMessagePolicy") {
         "File" | "FallbackToLogsOnError" => {}
-        "" => errors.push(FieldError::required(path.child("terminationMessagePolicy"), "")),
+        "" => errors.push(FieldError::required(
+            path.child("terminationMessagePolicy"),
+            "",
+        )),
         other => errors.push(FieldError::not_supported(
             path.child("terminationMessagePolicy"),
             other,
@@ -80,8 +98,15 @@ fn validate_container(container: &Value, volumes: &[String], list: ContainerList
     }
     errors.extend(validate_ports(&container["ports"], &path.child("ports")));
     errors.extend(validate_env(&container["env"], &path.child("env")));
-    errors.extend(validate_env_from(&container["envFrom"], &path.child("envFrom")));
-    errors.extend(validate_volume_mounts(&container["volumeMounts"], volumes, &path.child("volumeMounts")));
+    errors.extend(validate_env_from(
+        &container["envFrom"],
+        &path.child("envFrom"),
+    ));
+    errors.extend(validate_volume_mounts(
+        &container["volumeMounts"],
+        volumes,
+        &path.child("volumeMounts"),
+    ));
     match text(container, "imagePullPolicy") {
         "Always" | "IfNotPresent" | "Never" => {}
         "" => errors.push(FieldError::required(path.child("imagePullPolicy"), "")),
@@ -91,24 +116,42 @@ fn validate_container(container: &Value, volumes: &[String], list: ContainerList
             &["Always", "IfNotPresent", "Never"],
         )),
     }
-    errors.extend(validate_container_resources(&container["resources"], &path.child("resources")));
-    errors.extend(validate_security_context(&container["securityContext"], &path.child("securityContext")));
+    errors.extend(validate_container_resources(
+        &container["resources"],
+        &path.child("resources"),
+    ));
+    errors.extend(validate_security_context(
+        &container["securityContext"],
+        &path.child("securityContext"),
+    ));
     let restart_policy = &container["restartPolicy"];
     let sidecar = restart_policy.as_str() == Some("Always");
     match list {
         ContainerList::Regular => {
             if !restart_policy.is_null() {
-                errors.push(FieldError::forbidden(path.child("restartPolicy"), "may not be set for non-init containers"));
+                errors.push(FieldError::forbidden(
+                    path.child("restartPolicy"),
+                    "may not be set for non-init containers",
+                ));
             }
         }
         ContainerList::Init => {
             if let Some(policy) = restart_policy.as_str().filter(|p| *p != "Always") {
-                errors.push(FieldError::not_supported(path.child("restartPolicy"), policy, &["Always"]));
+                errors.push(FieldError::not_supported(
+                    path.child("restartPolicy"),
+                    policy,
+                    &["Always"],
+                ));
             }
         }
     }
     if list == ContainerList::Init && !sidecar {
-        for field in ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"] {
+        for field in [
+            "lifecycle",
+            "livenessProbe",
+            "readinessProbe",
+            "startupProbe",
+        ] {
             if !container[field].is_null() {
                 errors.push(FieldError::forbidden(
                     path.child(field),
@@ -121,7 +164,10 @@ fn validate_container(container: &Value, volumes: &[String], list: ContainerList
     let lifecycle = &container["lifecycle"];
     for hook in ["postStart", "preStop"] {
         if !lifecycle[hook].is_null() {
-            errors.extend(validate_handler(&lifecycle[hook], &path.child("lifecycle").child(hook)));
+            errors.extend(validate_handler(
+                &lifecycle[hook],
+                &path.child("lifecycle").child(hook),
+            ));
         }
     }
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
@@ -153,13 +199,21 @@ fn validate_ports(ports: &Value, path: &Path) -> Vec<FieldError> {
             errors.push(FieldError::required(here.child("containerPort"), ""));
         } else {
             for message in identifiers::port_number(container_port) {
-                errors.push(FieldError::invalid(here.child("containerPort"), container_port, message));
+                errors.push(FieldError::invalid(
+                    here.child("containerPort"),
+                    container_port,
+                    message,
+                ));
             }
         }
         let host_port = port["hostPort"].as_i64().unwrap_or(0);
         if host_port != 0 {
             for message in identifiers::port_number(host_port) {
-                errors.push(FieldError::invalid(here.child("hostPort"), host_port, message));
+                errors.push(FieldError::invalid(
+                    here.child("hostPort"),
+                    host_port,
+                    message,
+                ));
             }
         }
         errors.extend(validate_protocol(port, &here));
@@ -172,7 +226,11 @@ pub fn validate_protocol(port: &Value, path: &Path) -> Vec<FieldError> {
     match text(port, "protocol") {
         "TCP" | "UDP" | "SCTP" => Vec::new(),
         "" => vec![FieldError::required(path.child("protocol"), "")],
-        other => vec![FieldError::not_supported(path.child("protocol"), other, &["SCTP", "TCP", "UDP"])],
+        other => vec![FieldError::not_supported(
+            path.child("protocol"),
+            other,
+            &["SCTP", "TCP", "UDP"],
+        )],
     }
 }
 
@@ -185,7 +243,11 @@ fn host_port_conflicts(containers: &Value, path: &Path) -> Vec<FieldError> {
             if host_port == 0 {
                 continue;
             }
-            let key = format!("{}/{}/{host_port}", text(port, "protocol"), text(port, "hostIP"));
+            let key = format!(
+                "{}/{}/{host_port}",
+                text(port, "protocol"),
+                text(port, "hostIP")
+            );
             if seen.contains(&key) {
                 let here = path.index(c).child("ports").index(p).child("hostPort");
                 errors.push(FieldError::duplicate(here, key));
@@ -234,18 +296,27 @@ fn validate_env_value_from(variable: &Value, path: &Path) -> Vec<FieldError> {
     let mut sources = 0;
     if !source["fieldRef"].is_null() {
         sources += 1;
-        errors.extend(validate_field_ref(&source["fieldRef"], &path.child("fieldRef")));
+        errors.extend(validate_field_ref(
+            &source["fieldRef"],
+            &path.child("fieldRef"),
+        ));
     }
     if !source["resourceFieldRef"].is_null() {
         sources += 1;
         if text(&source["resourceFieldRef"], "resource").is_empty() {
-            errors.push(FieldError::required(path.child("resourceFieldRef").child("resource"), ""));
+            errors.push(FieldError::required(
+                path.child("resourceFieldRef").child("resource"),
+                "",
+            ));
         }
     }
     for reference in ["configMapKeyRef", "secretKeyRef"] {
         if !source[reference].is_null() {
             sources += 1;
-            errors.extend(validate_key_selector(&source[reference], &path.child(reference)));
+            errors.extend(validate_key_selector(
+                &source[reference],
+                &path.child(reference),
+            ));
         }
     }
     let has_value = !text(variable, "value").is_empty();
@@ -256,9 +327,17 @@ fn validate_env_value_from(variable: &Value, path: &Path) -> Vec<FieldError> {
             "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
         ));
     } else if has_value {
-        errors.push(FieldError::invalid(path, "", "may not be specified when `value` is not empty"));
+        errors.push(FieldError::invalid(
+            path,
+            "",
+            "may not be specified when `value` is not empty",
+        ));
     } else if sources > 1 {
-        errors.push(FieldError::invalid(path, "", "may not have more than one field specified at a time"));
+        errors.push(FieldError::invalid(
+            path,
+            "",
+            "may not have more than one field specified at a time",
+        ));
     }
     errors
 }
@@ -271,11 +350,20 @@ fn validate_field_ref(reference: &Value, path: &Path) -> Vec<FieldError> {
     if field_path.is_empty() {
         return vec![FieldError::required(path.child("fieldPath"), "")];
     }
-    if let Some((base, subscript)) = field_path.strip_suffix("']").and_then(|p| p.split_once("['")) {
+    if let Some((base, subscript)) = field_path
+        .strip_suffix("']")
+        .and_then(|p| p.split_once("['"))
+    {
         let key = match base {
             "metadata.annotations" => subscript.to_lowercase(),
             "metadata.labels" => subscript.to_string(),
-            _ => return vec![FieldError::invalid(path, base, "does not support subscript")],
+            _ => {
+                return vec![FieldError::invalid(
+                    path,
+                    base,
+                    "does not support subscript",
+                )]
+            }
         };
         return identifiers::qualified_name(&key)
             .into_iter()
@@ -285,7 +373,11 @@ fn validate_field_ref(reference: &Value, path: &Path) -> Vec<FieldError> {
     if DOWNWARD_ENV_FIELDS.contains(&field_path) {
         Vec::new()
     } else {
-        vec![FieldError::not_supported(path.child("fieldPath"), field_path, &DOWNWARD_ENV_FIELDS)]
+        vec![FieldError::not_supported(
+            path.child("fieldPath"),
+            field_path,
+            &DOWNWARD_ENV_FIELDS,
+        )]
     }
 }
 
@@ -322,14 +414,26 @@ fn validate_env_from(sources: &Value, path: &Path) -> Vec<FieldError> {
                 count += 1;
                 let name = text(&source[reference], "name");
                 for message in identifiers::dns1123_subdomain(name) {
-                    errors.push(FieldError::invalid(here.child(reference).child("name"), name, message));
+                    errors.push(FieldError::invalid(
+                        here.child(reference).child("name"),
+                        name,
+                        message,
+                    ));
                 }
             }
         }
         if count == 0 {
-            errors.push(FieldError::invalid(&here, "", "must specify one of: `configMapRef` or `secretRef`"));
+            errors.push(FieldError::invalid(
+                &here,
+                "",
+                "must specify one of: `configMapRef` or `secretRef`",
+            ));
         } else if count > 1 {
-            errors.push(FieldError::invalid(&here, "", "may not have more than one field specified at a time"));
+            errors.push(FieldError::invalid(
+                &here,
+                "",
+                "may not have more than one field specified at a time",
+            ));
         }
     }
     errors
@@ -352,7 +456,11 @@ fn validate_volume_mounts(mounts: &Value, volumes: &[String], path: &Path) -> Ve
             errors.push(FieldError::required(here.child("mountPath"), ""));
         }
         if mount_paths.contains(&mount_path) {
-            errors.push(FieldError::invalid(here.child("mountPath"), mount_path, "must be unique"));
+            errors.push(FieldError::invalid(
+                here.child("mountPath"),
+                mount_path,
+                "must be unique",
+            ));
         }
         mount_paths.push(mount_path);
         let sub_path = text(mount, "subPath");
@@ -368,7 +476,10 @@ fn validate_volume_mounts(mounts: &Value, volumes: &[String], path: &Path) -> Ve
                     "subPathExpr and subPath are mutually exclusive",
                 ));
             }
-            errors.extend(local_descending_path(sub_path_expr, &path.child("subPathExpr")));
+            errors.extend(local_descending_path(
+                sub_path_expr,
+                &path.child("subPathExpr"),
+            ));
         }
         if let Some(propagation) = mount["mountPropagation"].as_str() {
             if !matches!(propagation, "None" | "HostToContainer" | "Bidirectional") {
@@ -407,12 +518,25 @@ fn validate_probe(probe: &Value, kind: &str, path: &Path) -> Vec<FieldError> {
         return Vec::new();
     }
     let mut errors = validate_handler(probe, path);
-    for field in ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"] {
-        errors.extend(nonnegative(probe[field].as_i64().unwrap_or(0), &path.child(field)));
+    for field in [
+        "initialDelaySeconds",
+        "timeoutSeconds",
+        "periodSeconds",
+        "successThreshold",
+        "failureThreshold",
+    ] {
+        errors.extend(nonnegative(
+            probe[field].as_i64().unwrap_or(0),
+            &path.child(field),
+        ));
     }
     let grace = &probe["terminationGracePeriodSeconds"];
     if let Some(seconds) = grace.as_i64().filter(|s| *s <= 0) {
-        errors.push(FieldError::invalid(path.child("terminationGracePeriodSeconds"), seconds, "must be greater than 0"));
+        errors.push(FieldError::invalid(
+            path.child("terminationGracePeriodSeconds"),
+            seconds,
+            "must be greater than 0",
+        ));
     }
     if kind == "readinessProbe" {
         if !grace.is_null() {
@@ -423,7 +547,11 @@ fn validate_probe(probe: &Value, kind: &str, path: &Path) -> Vec<FieldError> {
             ));
         }
     } else if let Some(threshold) = probe["successThreshold"].as_i64().filter(|t| *t != 1) {
-        errors.push(FieldError::invalid(path.child("successThreshold"), threshold, "must be 1"));
+        errors.push(FieldError::invalid(
+            path.child("successThreshold"),
+            threshold,
+            "must be 1",
+        ));
     }
     errors
 }
@@ -439,7 +567,10 @@ fn validate_handler(handler: &Value, path: &Path) -> Vec<FieldError> {
         }
         let here = path.child(kind);
         if count > 0 {
-            errors.push(FieldError::forbidden(here, "may not specify more than 1 handler type"));
+            errors.push(FieldError::forbidden(
+                here,
+                "may not specify more than 1 handler type",
+            ));
             continue;
         }
         count += 1;
@@ -456,12 +587,20 @@ fn validate_handler(handler: &Value, path: &Path) -> Vec<FieldError> {
                 errors.extend(port_number_or_name(&action["port"], &here.child("port")));
                 let scheme = text(action, "scheme");
                 if !matches!(scheme, "HTTP" | "HTTPS") {
-                    errors.push(FieldError::not_supported(here.child("scheme"), scheme, &["HTTP", "HTTPS"]));
+                    errors.push(FieldError::not_supported(
+                        here.child("scheme"),
+                        scheme,
+                        &["HTTP", "HTTPS"],
+                    ));
                 }
                 for (h, header) in items(&action["httpHeaders"]) {
                     let name = text(header, "name");
                     for message in identifiers::http_header_name(name) {
-                        errors.push(FieldError::invalid(here.child("httpHeaders").index(h).child("name"), name, message));
+                        errors.push(FieldError::invalid(
+                            here.child("httpHeaders").index(h).child("name"),
+                            name,
+                            message,
+                        ));
                     }
                 }
             }
@@ -475,7 +614,11 @@ fn validate_handler(handler: &Value, path: &Path) -> Vec<FieldError> {
             _ => {
                 let seconds = action["seconds"].as_i64().unwrap_or(0);
                 if seconds < 0 {
-                    errors.push(FieldError::invalid(here.child("seconds"), seconds, "must be non-negative"));
+                    errors.push(FieldError::invalid(
+                        here.child("seconds"),
+                        seconds,
+                        "must be non-negative",
+                    ));
                 }
             }
         }
@@ -504,7 +647,10 @@ fn validate_security_context(context: &Value, path: &Path) -> Vec<FieldError> {
         return errors;
     }
     for field in ["runAsUser", "runAsGroup"] {
-        if let Some(id) = context[field].as_i64().filter(|id| !(0..=i64::from(i32::MAX)).contains(id)) {
+        if let Some(id) = context[field]
+            .as_i64()
+            .filter(|id| !(0..=i64::from(i32::MAX)).contains(id))
+        {
             errors.push(FieldError::invalid(
                 path.child(field),
                 id,
@@ -512,7 +658,9 @@ fn validate_security_context(context: &Value, path: &Path) -> Vec<FieldError> {
             ));
         }
     }
-    if context["privileged"].as_bool() == Some(true) && context["allowPrivilegeEscalation"].as_bool() == Some(false) {
+    if context["privileged"].as_bool() == Some(true)
+        && context["allowPrivilegeEscalation"].as_bool() == Some(false)
+    {
         errors.push(FieldError::invalid(
             path,
             context.clone(),

@@ -8,18 +8,48 @@ struct FieldRange {
     names: &'static [&'static str],
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 const FIELDS: [FieldRange; 5] = [
-    FieldRange { min: 0, max: 59, names: &[] },
-    FieldRange { min: 0, max: 23, names: &[] },
-    FieldRange { min: 1, max: 31, names: &[] },
-    FieldRange { min: 1, max: 12, names: &MONTHS },
-    FieldRange { min: 0, max: 6, names: &DAYS },
+    FieldRange {
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    FieldRange {
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    FieldRange {
+        min: 1,
+        max: 31,
+        names: &[],
+    },
+    FieldRange {
+        min: 1,
+        max: 12,
+        names: &MONTHS,
+    },
+    FieldRange {
+        min: 0,
+        max: 6,
+        names: &DAYS,
+    },
 ];
 
-const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+const MACROS: [&str; 7] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
 
 /// Whether the schedule parses; the error is robfig/cron's message.
 pub fn parse_schedule(schedule: &str) -> Result<(), String> {
@@ -29,7 +59,10 @@ pub fn parse_schedule(schedule: &str) -> Result<(), String> {
     }
     if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
         let Some((_, rest)) = spec.split_once(' ') else {
-            return Err(format!("provided bad location {}: unknown time zone", &spec[spec.find('=').map_or(0, |i| i + 1)..]));
+            return Err(format!(
+                "provided bad location {}: unknown time zone",
+                &spec[spec.find('=').map_or(0, |i| i + 1)..]
+            ));
         };
         spec = rest.trim();
     }
@@ -41,14 +74,20 @@ pub fn parse_schedule(schedule: &str) -> Result<(), String> {
             return if is_go_duration(duration) {
                 Ok(())
             } else {
-                Err(format!("failed to parse duration {spec}: time: invalid duration \"{duration}\""))
+                Err(format!(
+                    "failed to parse duration {spec}: time: invalid duration \"{duration}\""
+                ))
             };
         }
         return Err(format!("unrecognized descriptor: {spec}"));
     }
     let fields: Vec<&str> = spec.split_whitespace().collect();
     if fields.len() != FIELDS.len() {
-        return Err(format!("expected exactly 5 fields, found {}: [{}]", fields.len(), fields.join(" ")));
+        return Err(format!(
+            "expected exactly 5 fields, found {}: [{}]",
+            fields.len(),
+            fields.join(" ")
+        ));
     }
     for (field, range) in fields.iter().zip(FIELDS.iter()) {
         for expression in field.split(',') {
@@ -84,16 +123,26 @@ fn parse_range(expression: &str, range: &FieldRange) -> Result<(), String> {
         _ => return Err(format!("too many slashes: {expression}")),
     };
     if start < range.min {
-        return Err(format!("beginning of range ({start}) below minimum ({}): {expression}", range.min));
+        return Err(format!(
+            "beginning of range ({start}) below minimum ({}): {expression}",
+            range.min
+        ));
     }
     if end > range.max {
-        return Err(format!("end of range ({end}) above maximum ({}): {expression}", range.max));
+        return Err(format!(
+            "end of range ({end}) above maximum ({}): {expression}",
+            range.max
+        ));
     }
     if start > end {
-        return Err(format!("beginning of range ({start}) beyond end of range ({end}): {expression}"));
+        return Err(format!(
+            "beginning of range ({start}) beyond end of range ({end}): {expression}"
+        ));
     }
     if step == 0 {
-        return Err(format!("step of range should be a positive number: {expression}"));
+        return Err(format!(
+            "step of range should be a positive number: {expression}"
+        ));
     }
     Ok(())
 }
@@ -125,13 +174,20 @@ fn is_go_duration(text: &str) -> bool {
         return false;
     }
     while !rest.is_empty() {
-        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if number_len == 0 {
             return false;
         }
         rest = &rest[number_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        if !matches!(&rest[..unit_len], "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        if !matches!(
+            &rest[..unit_len],
+            "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h"
+        ) {
             return false;
         }
         rest = &rest[unit_len..];
@@ -145,15 +201,28 @@ mod tests {
 
     #[test]
     fn schedules() {
-        for good in ["*/5 * * * *", "0 0 1 jan-jun mon-fri", "@hourly", "@every 1h30m", "0 12 * * 0,6", "5/15 * * * *"] {
+        for good in [
+            "*/5 * * * *",
+            "0 0 1 jan-jun mon-fri",
+            "@hourly",
+            "@every 1h30m",
+            "0 12 * * 0,6",
+            "5/15 * * * *",
+        ] {
             assert_eq!(parse_schedule(good), Ok(()), "{good}");
         }
         let cases = [
             ("* * * *", "expected exactly 5 fields, found 4: [* * * *]"),
             ("61 * * * *", "end of range (61) above maximum (59): 61"),
-            ("x * * * *", "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"),
+            (
+                "x * * * *",
+                "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax",
+            ),
             ("@sometimes", "unrecognized descriptor: @sometimes"),
-            ("5-1 * * * *", "beginning of range (5) beyond end of range (1): 5-1"),
+            (
+                "5-1 * * * *",
+                "beginning of range (5) beyond end of range (1): 5-1",
+            ),
             ("* * 0 * *", "beginning of range (0) below minimum (1): 0"),
         ];
         for (bad, message) in cases {

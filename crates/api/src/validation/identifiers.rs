@@ -120,7 +120,9 @@ fn matches_qualified_name_part(value: &str) -> bool {
         (Some(&first), Some(&last)) => {
             is_alnum(first)
                 && is_alnum(last)
-                && bytes.iter().all(|&b| is_alnum(b) || matches!(b, b'-' | b'_' | b'.'))
+                && bytes
+                    .iter()
+                    .all(|&b| is_alnum(b) || matches!(b, b'-' | b'_' | b'.'))
         }
         _ => false,
     }
@@ -136,7 +138,11 @@ pub fn qualified_name(value: &str) -> Vec<String> {
             if prefix.is_empty() {
                 errors.push(format!("prefix part {EMPTY_MESSAGE}"));
             } else {
-                errors.extend(dns1123_subdomain(prefix).into_iter().map(|m| format!("prefix part {m}")));
+                errors.extend(
+                    dns1123_subdomain(prefix)
+                        .into_iter()
+                        .map(|m| format!("prefix part {m}")),
+                );
             }
             *name
         }
@@ -156,7 +162,11 @@ pub fn qualified_name(value: &str) -> Vec<String> {
     if !matches_qualified_name_part(name) {
         errors.push(format!(
             "name part {}",
-            regex_message(QUALIFIED_NAME_MESSAGE, QUALIFIED_NAME_FORMAT, &["MyName", "my.name", "123-abc"])
+            regex_message(
+                QUALIFIED_NAME_MESSAGE,
+                QUALIFIED_NAME_FORMAT,
+                &["MyName", "my.name", "123-abc"]
+            )
         ));
     }
     errors
@@ -210,7 +220,9 @@ pub fn port_name(value: &str) -> Vec<String> {
         errors.push(max_len_message(PORT_NAME_MAX));
     }
     if value.is_empty() || !value.bytes().all(|b| is_lower_alnum(b) || b == b'-') {
-        errors.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
+        errors.push(
+            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string(),
+        );
     }
     if !value.bytes().any(|b| b.is_ascii_lowercase()) {
         errors.push("must contain at least one letter (a-z)".to_string());
@@ -231,7 +243,9 @@ pub fn config_map_key(value: &str) -> Vec<String> {
         errors.push(max_len_message(DNS1123_SUBDOMAIN_MAX));
     }
     let well_formed = !value.is_empty()
-        && value.bytes().all(|b| is_alnum(b) || matches!(b, b'-' | b'.' | b'_'));
+        && value
+            .bytes()
+            .all(|b| is_alnum(b) || matches!(b, b'-' | b'.' | b'_'));
     if !well_formed {
         errors.push(regex_message(
             "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
@@ -337,12 +351,21 @@ mod tests {
         assert!(dns1035_label("web").is_empty());
         assert!(!dns1035_label("1web").is_empty());
         assert!(qualified_name("example.com/My_Name.1").is_empty());
-        assert_eq!(qualified_name("/x"), vec!["prefix part must be non-empty".to_string()]);
+        assert_eq!(
+            qualified_name("/x"),
+            vec!["prefix part must be non-empty".to_string()]
+        );
         assert_eq!(qualified_name("a/b/c").len(), 1);
         assert!(label_value("").is_empty());
         assert_eq!(label_value("-x").len(), 1);
-        assert_eq!(port_name("http--x"), vec!["must not contain consecutive hyphens".to_string()]);
-        assert_eq!(config_map_key("..a"), vec!["must not start with '..'".to_string()]);
+        assert_eq!(
+            port_name("http--x"),
+            vec!["must not contain consecutive hyphens".to_string()]
+        );
+        assert_eq!(
+            config_map_key("..a"),
+            vec!["must not start with '..'".to_string()]
+        );
         assert_eq!(path_segment_name("a/b%", false).len(), 2);
         assert!(percent("25%").is_empty());
         assert!(!percent("25").is_empty());

@@ -46,7 +46,11 @@ mod tests {
 
     #[test]
     fn lists_changed_fields() {
-        let text = describe_changes("core.PodSpec", &json!({"a": 1, "b": 2}), &json!({"a": 1, "b": 3}));
+        let text = describe_changes(
+            "core.PodSpec",
+            &json!({"a": 1, "b": 2}),
+            &json!({"a": 1, "b": 3}),
+        );
         assert_eq!(text, "  core.PodSpec{\n- \tB: 2,\n+ \tB: 3,\n  }");
     }
 }

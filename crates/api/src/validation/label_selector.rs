@@ -14,7 +14,12 @@ pub fn validate_label_selector(selector: &Value, path: &Path) -> Vec<FieldError>
     }
     let mut errors = validate_labels(&selector["matchLabels"], &path.child("matchLabels"));
     let expressions = path.child("matchExpressions");
-    for (i, requirement) in selector["matchExpressions"].as_array().into_iter().flatten().enumerate() {
+    for (i, requirement) in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         errors.extend(validate_requirement(requirement, &expressions.index(i)));
     }
     errors
@@ -41,7 +46,11 @@ fn validate_requirement(requirement: &Value, path: &Path) -> Vec<FieldError> {
                 ));
             }
         }
-        _ => errors.push(FieldError::invalid(path.child("operator"), operator, "not a valid selector operator")),
+        _ => errors.push(FieldError::invalid(
+            path.child("operator"),
+            operator,
+            "not a valid selector operator",
+        )),
     }
     let key = requirement["key"].as_str().unwrap_or("");
     for message in identifiers::qualified_name(key) {
@@ -49,7 +58,11 @@ fn validate_requirement(requirement: &Value, path: &Path) -> Vec<FieldError> {
     }
     for (i, value) in strings(&requirement["values"]).enumerate() {
         for message in identifiers::label_value(value) {
-            errors.push(FieldError::invalid(path.child("values").index(i), value, message));
+            errors.push(FieldError::invalid(
+                path.child("values").index(i),
+                value,
+                message,
+            ));
         }
     }
     errors
@@ -57,7 +70,9 @@ fn validate_requirement(requirement: &Value, path: &Path) -> Vec<FieldError> {
 
 /// Whether the selector has no terms (it would select everything, or nothing when null).
 pub fn is_empty_selector(selector: &Value) -> bool {
-    let labels = selector["matchLabels"].as_object().map_or(0, serde_json::Map::len);
+    let labels = selector["matchLabels"]
+        .as_object()
+        .map_or(0, serde_json::Map::len);
     let expressions = selector["matchExpressions"].as_array().map_or(0, Vec::len);
     labels + expressions == 0
 }
@@ -73,17 +88,21 @@ pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
         .into_iter()
         .flatten()
         .all(|(key, value)| label(key) == value.as_str());
-    let expressions_match = selector["matchExpressions"].as_array().into_iter().flatten().all(|requirement| {
-        let key = requirement["key"].as_str().unwrap_or("");
-        let mut values = strings(&requirement["values"]);
-        match requirement["operator"].as_str().unwrap_or("") {
-            "In" => label(key).is_some_and(|v| values.any(|x| x == v)),
-            "NotIn" => label(key).is_none_or(|v| !values.any(|x| x == v)),
-            "Exists" => label(key).is_some(),
-            "DoesNotExist" => label(key).is_none(),
-            _ => false,
-        }
-    });
+    let expressions_match = selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|requirement| {
+            let key = requirement["key"].as_str().unwrap_or("");
+            let mut values = strings(&requirement["values"]);
+            match requirement["operator"].as_str().unwrap_or("") {
+                "In" => label(key).is_some_and(|v| values.any(|x| x == v)),
+                "NotIn" => label(key).is_none_or(|v| !values.any(|x| x == v)),
+                "Exists" => label(key).is_some(),
+                "DoesNotExist" => label(key).is_none(),
+                _ => false,
+            }
+        });
     labels_match && expressions_match
 }
 
@@ -95,8 +114,14 @@ mod tests {
     #[test]
     fn matches_terms() {
         let labels = json!({"app": "web", "tier": "front"});
-        assert!(selector_matches(&json!({"matchLabels": {"app": "web"}}), &labels));
-        assert!(!selector_matches(&json!({"matchLabels": {"app": "db"}}), &labels));
+        assert!(selector_matches(
+            &json!({"matchLabels": {"app": "web"}}),
+            &labels
+        ));
+        assert!(!selector_matches(
+            &json!({"matchLabels": {"app": "db"}}),
+            &labels
+        ));
         assert!(selector_matches(
             &json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front"]}, {"key": "x", "operator": "DoesNotExist"}]}),
             &labels
@@ -107,10 +132,11 @@ mod tests {
     #[test]
     fn validates_requirements() {
         let selector = json!({"matchExpressions": [{"key": "a", "operator": "In"}, {"key": "b", "operator": "Has"}]});
-        let got: Vec<String> = validate_label_selector(&selector, &Path::new("spec").child("selector"))
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let got: Vec<String> =
+            validate_label_selector(&selector, &Path::new("spec").child("selector"))
+                .iter()
+                .map(ToString::to_string)
+                .collect();
         assert_eq!(
             got,
             vec![

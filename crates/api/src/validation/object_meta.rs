@@ -56,12 +56,19 @@ pub fn validate_object_meta(obj: &Value, namespaced: bool, rule: NameFormat) -> 
     let generate_name = text(meta, "generateName");
     if !generate_name.is_empty() {
         for message in rule.check(generate_name, true) {
-            errors.push(FieldError::invalid(path.child("generateName"), generate_name, message));
+            errors.push(FieldError::invalid(
+                path.child("generateName"),
+                generate_name,
+                message,
+            ));
         }
     }
     let name = text(meta, "name");
     if name.is_empty() {
-        errors.push(FieldError::required(path.child("name"), "name or generateName is required"));
+        errors.push(FieldError::required(
+            path.child("name"),
+            "name or generateName is required",
+        ));
     } else {
         for message in rule.check(name, false) {
             errors.push(FieldError::invalid(path.child("name"), name, message));
@@ -73,11 +80,18 @@ pub fn validate_object_meta(obj: &Value, namespaced: bool, rule: NameFormat) -> 
             errors.push(FieldError::required(path.child("namespace"), ""));
         } else {
             for message in identifiers::dns1123_label(namespace) {
-                errors.push(FieldError::invalid(path.child("namespace"), namespace, message));
+                errors.push(FieldError::invalid(
+                    path.child("namespace"),
+                    namespace,
+                    message,
+                ));
             }
         }
     } else if !namespace.is_empty() {
-        errors.push(FieldError::forbidden(path.child("namespace"), "not allowed on this type"));
+        errors.push(FieldError::forbidden(
+            path.child("namespace"),
+            "not allowed on this type",
+        ));
     }
     if let Some(generation) = meta.get("generation").and_then(Value::as_i64) {
         errors.extend(nonnegative(generation, &path.child("generation")));
@@ -89,9 +103,18 @@ pub fn validate_object_meta(obj: &Value, namespaced: bool, rule: NameFormat) -> 
 /// Labels, annotations, owner references and finalizers: checked on create and update alike.
 fn validate_common(meta: &Value, path: &Path) -> Vec<FieldError> {
     let mut errors = validate_labels(&meta["labels"], &path.child("labels"));
-    errors.extend(validate_annotations(&meta["annotations"], &path.child("annotations")));
-    errors.extend(validate_owner_references(&meta["ownerReferences"], &path.child("ownerReferences")));
-    errors.extend(validate_finalizers(&meta["finalizers"], &path.child("finalizers")));
+    errors.extend(validate_annotations(
+        &meta["annotations"],
+        &path.child("annotations"),
+    ));
+    errors.extend(validate_owner_references(
+        &meta["ownerReferences"],
+        &path.child("ownerReferences"),
+    ));
+    errors.extend(validate_finalizers(
+        &meta["finalizers"],
+        &path.child("finalizers"),
+    ));
     errors
 }
 
@@ -101,11 +124,19 @@ pub fn validate_object_meta_update(new: &Value, old: &Value) -> Vec<FieldError> 
     let path = Path::new("metadata");
     let mut errors = Vec::new();
     if !old_meta["deletionTimestamp"].is_null() {
-        errors.extend(no_new_finalizers(new_meta, old_meta, &path.child("finalizers")));
+        errors.extend(no_new_finalizers(
+            new_meta,
+            old_meta,
+            &path.child("finalizers"),
+        ));
     }
     let new_generation = new_meta["generation"].as_i64().unwrap_or(0);
     if new_generation < old_meta["generation"].as_i64().unwrap_or(0) {
-        errors.push(FieldError::invalid(path.child("generation"), new_generation, "must not be decremented"));
+        errors.push(FieldError::invalid(
+            path.child("generation"),
+            new_generation,
+            "must not be decremented",
+        ));
     }
     for field in [
         "name",
@@ -115,7 +146,11 @@ pub fn validate_object_meta_update(new: &Value, old: &Value) -> Vec<FieldError> 
         "deletionTimestamp",
         "deletionGracePeriodSeconds",
     ] {
-        errors.extend(immutable(&new_meta[field], &old_meta[field], &path.child(field)));
+        errors.extend(immutable(
+            &new_meta[field],
+            &old_meta[field],
+            &path.child(field),
+        ));
     }
     errors.extend(validate_common(new_meta, &path));
     errors
@@ -123,13 +158,18 @@ pub fn validate_object_meta_update(new: &Value, old: &Value) -> Vec<FieldError> 
 
 fn no_new_finalizers(new_meta: &Value, old_meta: &Value, path: &Path) -> Vec<FieldError> {
     let old: Vec<&str> = strings(&old_meta["finalizers"]).collect();
-    let mut added: Vec<&str> = strings(&new_meta["finalizers"]).filter(|f| !old.contains(f)).collect();
+    let mut added: Vec<&str> = strings(&new_meta["finalizers"])
+        .filter(|f| !old.contains(f))
+        .collect();
     added.sort_unstable();
     added.dedup();
     if added.is_empty() {
         return Vec::new();
     }
-    let quoted: Vec<String> = added.iter().map(|f| crate::field_error::go_quote(f)).collect();
+    let quoted: Vec<String> = added
+        .iter()
+        .map(|f| crate::field_error::go_quote(f))
+        .collect();
     vec![FieldError::forbidden(
         path,
         format!(
@@ -141,7 +181,10 @@ fn no_new_finalizers(new_meta: &Value, old_meta: &Value, path: &Path) -> Vec<Fie
 
 /// The string items of a JSON array (none when it is not one).
 pub fn strings(list: &Value) -> impl Iterator<Item = &str> {
-    list.as_array().into_iter().flatten().filter_map(Value::as_str)
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }
 
 /// Upstream's `ValidateImmutableField`: `field is immutable` when the value changed.
@@ -156,7 +199,11 @@ pub fn immutable(new: &Value, old: &Value, path: &Path) -> Vec<FieldError> {
 /// Upstream's `ValidateNonnegativeField`.
 pub fn nonnegative(value: i64, path: &Path) -> Vec<FieldError> {
     if value < 0 {
-        vec![FieldError::invalid(path, value, "must be greater than or equal to 0")]
+        vec![FieldError::invalid(
+            path,
+            value,
+            "must be greater than or equal to 0",
+        )]
     } else {
         Vec::new()
     }
@@ -200,18 +247,34 @@ fn validate_owner_references(references: &Value, path: &Path) -> Vec<FieldError>
         let api_version = text(reference, "apiVersion");
         let version = api_version.rsplit('/').next().unwrap_or("");
         if version.is_empty() || api_version.matches('/').count() > 1 {
-            errors.push(FieldError::invalid(path.child("apiVersion"), api_version, "version must not be empty"));
+            errors.push(FieldError::invalid(
+                path.child("apiVersion"),
+                api_version,
+                "version must not be empty",
+            ));
         }
         let kind = text(reference, "kind");
         if kind.is_empty() {
-            errors.push(FieldError::invalid(path.child("kind"), kind, "kind must not be empty"));
+            errors.push(FieldError::invalid(
+                path.child("kind"),
+                kind,
+                "kind must not be empty",
+            ));
         }
         let name = text(reference, "name");
         if name.is_empty() {
-            errors.push(FieldError::invalid(path.child("name"), name, "name must not be empty"));
+            errors.push(FieldError::invalid(
+                path.child("name"),
+                name,
+                "name must not be empty",
+            ));
         }
         if text(reference, "uid").is_empty() {
-            errors.push(FieldError::invalid(path.child("uid"), "", "uid must not be empty"));
+            errors.push(FieldError::invalid(
+                path.child("uid"),
+                "",
+                "uid must not be empty",
+            ));
         }
         if reference["controller"].as_bool() == Some(true) {
             let current = format!("{kind}/{name}");
@@ -264,12 +327,22 @@ mod tests {
             "labels": {"app": "-bad"},
             "finalizers": ["a/b/c"],
         }});
-        let got = messages(validate_object_meta(&obj, true, NameFormat::Dns1123Subdomain));
+        let got = messages(validate_object_meta(
+            &obj,
+            true,
+            NameFormat::Dns1123Subdomain,
+        ));
         assert_eq!(got.len(), 4, "{got:#?}");
-        assert!(got[0].starts_with("metadata.name: Invalid value: \"Foo_bar\": a lowercase RFC 1123 subdomain"));
+        assert!(got[0].starts_with(
+            "metadata.name: Invalid value: \"Foo_bar\": a lowercase RFC 1123 subdomain"
+        ));
         assert_eq!(got[1], "metadata.namespace: Required value");
-        assert!(got[2].starts_with("metadata.labels: Invalid value: \"-bad\": a valid label must be an empty string"));
-        assert!(got[3].starts_with("metadata.finalizers: Invalid value: \"a/b/c\": a qualified name must consist"));
+        assert!(got[2].starts_with(
+            "metadata.labels: Invalid value: \"-bad\": a valid label must be an empty string"
+        ));
+        assert!(got[3].starts_with(
+            "metadata.finalizers: Invalid value: \"a/b/c\": a qualified name must consist"
+        ));
     }
 
     #[test]
@@ -281,7 +354,11 @@ mod tests {
         );
         let unnamed = json!({"metadata": {}});
         assert_eq!(
-            messages(validate_object_meta(&unnamed, false, NameFormat::Dns1123Label)),
+            messages(validate_object_meta(
+                &unnamed,
+                false,
+                NameFormat::Dns1123Label
+            )),
             vec!["metadata.name: Required value: name or generateName is required"]
         );
     }
@@ -292,8 +369,15 @@ mod tests {
             {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "a", "uid": "1", "controller": true},
             {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "b", "uid": "", "controller": true},
         ]}});
-        let got = messages(validate_object_meta(&obj, true, NameFormat::Dns1123Subdomain));
-        assert_eq!(got[0], "metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty");
+        let got = messages(validate_object_meta(
+            &obj,
+            true,
+            NameFormat::Dns1123Subdomain,
+        ));
+        assert_eq!(
+            got[0],
+            "metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty"
+        );
         assert!(got[1].ends_with("Only one reference can have Controller set to true. Found \"true\" in references for ReplicaSet/a and ReplicaSet/b"));
     }
 
@@ -312,7 +396,11 @@ mod tests {
         let big = "x".repeat(300 * 1024);
         let obj = json!({"metadata": {"name": "x", "annotations": {"a": big}}});
         assert_eq!(
-            messages(validate_object_meta(&obj, false, NameFormat::Dns1123Subdomain)),
+            messages(validate_object_meta(
+                &obj,
+                false,
+                NameFormat::Dns1123Subdomain
+            )),
             vec!["metadata.annotations: Too long: may not be more than 262144 bytes"]
         );
     }

@@ -45,7 +45,10 @@ pub fn validate_pod_spec(spec: &Value, path: &Path) -> Vec<FieldError> {
             "must provide `dnsConfig` when `dnsPolicy` is None",
         ));
     }
-    errors.extend(validate_labels(&spec["nodeSelector"], &path.child("nodeSelector")));
+    errors.extend(validate_labels(
+        &spec["nodeSelector"],
+        &path.child("nodeSelector"),
+    ));
     for field in ["serviceAccountName", "nodeName", "priorityClassName"] {
         let value = text(spec, field);
         if !value.is_empty() {
@@ -71,7 +74,10 @@ pub fn validate_pod_spec(spec: &Value, path: &Path) -> Vec<FieldError> {
             }
         }
     }
-    errors.extend(validate_tolerations(&spec["tolerations"], &path.child("tolerations")));
+    errors.extend(validate_tolerations(
+        &spec["tolerations"],
+        &path.child("tolerations"),
+    ));
     if let Some(policy) = spec["preemptionPolicy"].as_str() {
         if !matches!(policy, "Never" | "PreemptLowerPriority") {
             errors.push(FieldError::not_supported(
@@ -115,7 +121,11 @@ fn validate_tolerations(tolerations: &Value, path: &Path) -> Vec<FieldError> {
             "Equal" | "" => {
                 let messages = identifiers::label_value(value);
                 if !messages.is_empty() {
-                    errors.push(FieldError::invalid(here.child("operator"), value, messages.join(";")));
+                    errors.push(FieldError::invalid(
+                        here.child("operator"),
+                        value,
+                        messages.join(";"),
+                    ));
                 }
             }
             "Exists" => {
@@ -127,9 +137,14 @@ fn validate_tolerations(tolerations: &Value, path: &Path) -> Vec<FieldError> {
                     ));
                 }
             }
-            other => errors.push(FieldError::not_supported(here.child("operator"), other, &["Equal", "Exists"])),
+            other => errors.push(FieldError::not_supported(
+                here.child("operator"),
+                other,
+                &["Equal", "Exists"],
+            )),
         }
-        if !effect.is_empty() && !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+        if !effect.is_empty() && !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute")
+        {
             errors.push(FieldError::not_supported(
                 here.child("effect"),
                 effect,
@@ -144,9 +159,15 @@ fn validate_tolerations(tolerations: &Value, path: &Path) -> Vec<FieldError> {
 pub fn validate_pod_template(template: &Value, path: &Path) -> Vec<FieldError> {
     let meta = &template["metadata"];
     let mut errors = validate_labels(&meta["labels"], &path.child("labels"));
-    errors.extend(validate_annotations(&meta["annotations"], &path.child("annotations")));
+    errors.extend(validate_annotations(
+        &meta["annotations"],
+        &path.child("annotations"),
+    ));
     errors.extend(validate_pod_spec(&template["spec"], &path.child("spec")));
-    if template["spec"]["ephemeralContainers"].as_array().is_some_and(|c| !c.is_empty()) {
+    if template["spec"]["ephemeralContainers"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty())
+    {
         errors.push(FieldError::forbidden(
             path.child("spec").child("ephemeralContainers"),
             "ephemeral containers not allowed in pod template",
@@ -160,10 +181,20 @@ pub fn validate_pod(pod: &Value) -> Vec<FieldError> {
     let spec_path = Path::new("spec");
     let spec = &pod["spec"];
     let mut errors = validate_pod_spec(spec, &spec_path);
-    if spec["ephemeralContainers"].as_array().is_some_and(|c| !c.is_empty()) {
-        errors.push(FieldError::forbidden(spec_path.child("ephemeralContainers"), "cannot be set on create"));
+    if spec["ephemeralContainers"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty())
+    {
+        errors.push(FieldError::forbidden(
+            spec_path.child("ephemeralContainers"),
+            "cannot be set on create",
+        ));
     }
-    if !text(spec, "nodeName").is_empty() && spec["schedulingGates"].as_array().is_some_and(|g| !g.is_empty()) {
+    if !text(spec, "nodeName").is_empty()
+        && spec["schedulingGates"]
+            .as_array()
+            .is_some_and(|g| !g.is_empty())
+    {
         errors.push(FieldError::forbidden(
             spec_path.child("nodeName"),
             "cannot be set until all schedulingGates have been cleared",
@@ -178,7 +209,10 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
     let spec_path = Path::new("spec");
     let mut errors = validate_pod_spec(&new["spec"], &spec_path);
     let (new_spec, old_spec) = (&new["spec"], &old["spec"]);
-    match (new_spec["activeDeadlineSeconds"].as_i64(), old_spec["activeDeadlineSeconds"].as_i64()) {
+    match (
+        new_spec["activeDeadlineSeconds"].as_i64(),
+        old_spec["activeDeadlineSeconds"].as_i64(),
+    ) {
         (Some(new_seconds), Some(old_seconds)) if new_seconds > old_seconds => {
             errors.push(FieldError::invalid(
                 spec_path.child("activeDeadlineSeconds"),
@@ -200,18 +234,30 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
             copy_images(fields.get_mut(list), &old_spec[list]);
         }
         restore(fields, old_spec, "activeDeadlineSeconds");
-        let old_tolerations: Vec<&Value> = old_spec["tolerations"].as_array().into_iter().flatten().collect();
-        let keeps_old = old_tolerations
-            .iter()
-            .all(|t| new_spec["tolerations"].as_array().is_some_and(|n| n.contains(t)));
+        let old_tolerations: Vec<&Value> = old_spec["tolerations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
+        let keeps_old = old_tolerations.iter().all(|t| {
+            new_spec["tolerations"]
+                .as_array()
+                .is_some_and(|n| n.contains(t))
+        });
         if keeps_old {
             restore(fields, old_spec, "tolerations");
         }
-        let was_negative = old_spec["terminationGracePeriodSeconds"].as_i64().is_some_and(|s| s < 0);
+        let was_negative = old_spec["terminationGracePeriodSeconds"]
+            .as_i64()
+            .is_some_and(|s| s < 0);
         if was_negative && new_spec["terminationGracePeriodSeconds"].as_i64() == Some(1) {
             restore(fields, old_spec, "terminationGracePeriodSeconds");
         }
-        let old_gates: Vec<&Value> = old_spec["schedulingGates"].as_array().into_iter().flatten().collect();
+        let old_gates: Vec<&Value> = old_spec["schedulingGates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
         let only_removed = new_spec["schedulingGates"]
             .as_array()
             .into_iter()
@@ -274,7 +320,10 @@ mod tests {
 
     #[test]
     fn a_good_pod_passes() {
-        assert_eq!(messages(validate_pod(&json!({"spec": good_spec()}))), Vec::<String>::new());
+        assert_eq!(
+            messages(validate_pod(&json!({"spec": good_spec()}))),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -339,7 +388,11 @@ mod tests {
                     container["imagePullPolicy"] = json!("IfNotPresent");
                 }
             }
-            assert_eq!(messages(validate_pod_spec(&spec, &Path::new("spec"))), expected, "{overrides}");
+            assert_eq!(
+                messages(validate_pod_spec(&spec, &Path::new("spec"))),
+                expected,
+                "{overrides}"
+            );
         }
     }
 

@@ -19,15 +19,33 @@ fn overcommit_allowed(name: &str) -> bool {
     is_native(name) && !is_hugepages(name)
 }
 
-/// A parsed quantity, or the error upstream's decoder would answer with.
-pub fn parse_quantity(value: &Value, path: &Path) -> Result<Quantity, FieldError> {
-    Quantity::from_json(value).map_err(|_| FieldError::invalid(path, value.clone(), QUANTITY_FORMAT_ERROR))
+/// A parsed quantity; when it does not parse, the error upstream's decoder answers with is added.
+pub fn parse_quantity(
+    value: &Value,
+    path: &Path,
+    errors: &mut Vec<FieldError>,
+) -> Option<Quantity> {
+    match Quantity::from_json(value) {
+        Ok(quantity) => Some(quantity),
+        Err(_) => {
+            errors.push(FieldError::invalid(
+                path,
+                value.clone(),
+                QUANTITY_FORMAT_ERROR,
+            ));
+            None
+        }
+    }
 }
 
 /// Upstream's `ValidateNonnegativeQuantity`.
 pub fn nonnegative_quantity(quantity: &Quantity, path: &Path) -> Vec<FieldError> {
     if quantity.is_negative() {
-        vec![FieldError::invalid(path, quantity.canonical(), "must be greater than or equal to 0")]
+        vec![FieldError::invalid(
+            path,
+            quantity.canonical(),
+            "must be greater than or equal to 0",
+        )]
     } else {
         Vec::new()
     }
@@ -36,7 +54,11 @@ pub fn nonnegative_quantity(quantity: &Quantity, path: &Path) -> Vec<FieldError>
 /// Upstream's `ValidatePositiveQuantityValue`.
 pub fn positive_quantity(quantity: &Quantity, path: &Path) -> Vec<FieldError> {
     if quantity.is_negative() || quantity.is_zero() {
-        vec![FieldError::invalid(path, quantity.canonical(), "must be greater than zero")]
+        vec![FieldError::invalid(
+            path,
+            quantity.canonical(),
+            "must be greater than zero",
+        )]
     } else {
         Vec::new()
     }
@@ -49,10 +71,18 @@ fn validate_resource_name(name: &str, path: &Path) -> Vec<FieldError> {
         .collect();
     if !name.contains('/') {
         if !matches!(name, "cpu" | "memory" | "ephemeral-storage") && !is_hugepages(name) {
-            errors.push(FieldError::invalid(path, name, "must be a standard resource for containers"));
+            errors.push(FieldError::invalid(
+                path,
+                name,
+                "must be a standard resource for containers",
+            ));
         }
     } else if !is_native(name) && name.starts_with("requests.") {
-        errors.push(FieldError::invalid(path, name, "doesn't follow extended resource name standard"));
+        errors.push(FieldError::invalid(
+            path,
+            name,
+            "doesn't follow extended resource name standard",
+        ));
     }
     errors
 }
@@ -60,19 +90,18 @@ fn validate_resource_name(name: &str, path: &Path) -> Vec<FieldError> {
 /// One named quantity of `limits` or `requests`.
 fn validate_entry(name: &str, value: &Value, path: &Path) -> (Vec<FieldError>, Option<Quantity>) {
     let mut errors = validate_resource_name(name, path);
-    match parse_quantity(value, path) {
-        Ok(quantity) => {
-            errors.extend(nonnegative_quantity(&quantity, path));
-            if !is_native(name) && !quantity.is_integer() {
-                errors.push(FieldError::invalid(path, quantity.canonical(), "must be an integer"));
-            }
-            (errors, Some(quantity))
-        }
-        Err(error) => {
-            errors.push(error);
-            (errors, None)
+    let quantity = parse_quantity(value, path, &mut errors);
+    if let Some(quantity) = &quantity {
+        errors.extend(nonnegative_quantity(quantity, path));
+        if !is_native(name) && !quantity.is_integer() {
+            errors.push(FieldError::invalid(
+                path,
+                quantity.canonical(),
+                "must be an integer",
+            ));
         }
     }
+    (errors, quantity)
 }
 
 /// A container's `resources`: names, quantities, and requests no greater than limits.
@@ -105,11 +134,17 @@ pub fn validate_container_resources(resources: &Value, path: &Path) -> Vec<Field
                 errors.push(FieldError::invalid(
                     &requests_path,
                     request.canonical(),
-                    format!("must be less than or equal to {name} limit of {}", limit.canonical()),
+                    format!(
+                        "must be less than or equal to {name} limit of {}",
+                        limit.canonical()
+                    ),
                 ));
             }
             None if !overcommit_allowed(name) => {
-                errors.push(FieldError::required(&limits_path, "Limit must be set for non overcommitable resources"));
+                errors.push(FieldError::required(
+                    &limits_path,
+                    "Limit must be set for non overcommitable resources",
+                ));
             }
             _ => {}
         }
@@ -125,10 +160,11 @@ mod tests {
     #[test]
     fn requests_above_limits() {
         let resources = json!({"limits": {"cpu": "500m", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1024Mi"}});
-        let got: Vec<String> = validate_container_resources(&resources, &Path::new("spec").child("resources"))
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let got: Vec<String> =
+            validate_container_resources(&resources, &Path::new("spec").child("resources"))
+                .iter()
+                .map(ToString::to_string)
+                .collect();
         assert_eq!(got, vec!["spec.resources.requests: Invalid value: \"1\": must be less than or equal to cpu limit of 500m"]);
     }
 

@@ -97,7 +97,10 @@ fn validate_source(volume: &Value, path: &Path) -> Vec<FieldError> {
             continue;
         }
         if count > 0 {
-            errors.push(FieldError::forbidden(path.child(source), "may not specify more than 1 volume type"));
+            errors.push(FieldError::forbidden(
+                path.child(source),
+                "may not specify more than 1 volume type",
+            ));
             continue;
         }
         count += 1;
@@ -113,16 +116,14 @@ fn validate_source(volume: &Value, path: &Path) -> Vec<FieldError> {
 pub fn validate_one_source(source: &str, value: &Value, path: &Path) -> Vec<FieldError> {
     let mut errors = Vec::new();
     match source {
-        "emptyDir" => {
-            if !value["sizeLimit"].is_null() {
-                match parse_quantity(&value["sizeLimit"], &path.child("sizeLimit")) {
-                    Ok(quantity) if quantity.is_negative() => errors.push(FieldError::forbidden(
-                        path.child("sizeLimit"),
-                        "SizeLimit field must be a valid resource quantity",
-                    )),
-                    Ok(_) => {}
-                    Err(error) => errors.push(error),
-                }
+        "emptyDir" if !value["sizeLimit"].is_null() => {
+            let quantity =
+                parse_quantity(&value["sizeLimit"], &path.child("sizeLimit"), &mut errors);
+            if quantity.is_some_and(|q| q.is_negative()) {
+                errors.push(FieldError::forbidden(
+                    path.child("sizeLimit"),
+                    "SizeLimit field must be a valid resource quantity",
+                ));
             }
         }
         "hostPath" => {
@@ -134,27 +135,35 @@ pub fn validate_one_source(source: &str, value: &Value, path: &Path) -> Vec<Fiel
             }
             let kind = text(value, "type");
             if !HOST_PATH_TYPES.contains(&kind) {
-                errors.push(FieldError::not_supported(path.child("type"), kind, &HOST_PATH_TYPES));
+                errors.push(FieldError::not_supported(
+                    path.child("type"),
+                    kind,
+                    &HOST_PATH_TYPES,
+                ));
             }
         }
         "secret" => {
             if text(value, "secretName").is_empty() {
                 errors.push(FieldError::required(path.child("secretName"), ""));
             }
-            errors.extend(validate_mode(&value["defaultMode"], &path.child("defaultMode")));
+            errors.extend(validate_mode(
+                &value["defaultMode"],
+                &path.child("defaultMode"),
+            ));
             errors.extend(validate_key_paths(&value["items"], &path.child("items")));
         }
         "configMap" => {
             if text(value, "name").is_empty() {
                 errors.push(FieldError::required(path.child("name"), ""));
             }
-            errors.extend(validate_mode(&value["defaultMode"], &path.child("defaultMode")));
+            errors.extend(validate_mode(
+                &value["defaultMode"],
+                &path.child("defaultMode"),
+            ));
             errors.extend(validate_key_paths(&value["items"], &path.child("items")));
         }
-        "persistentVolumeClaim" => {
-            if text(value, "claimName").is_empty() {
-                errors.push(FieldError::required(path.child("claimName"), ""));
-            }
+        "persistentVolumeClaim" if text(value, "claimName").is_empty() => {
+            errors.push(FieldError::required(path.child("claimName"), ""));
         }
         "nfs" => {
             if text(value, "server").is_empty() {
@@ -164,40 +173,50 @@ pub fn validate_one_source(source: &str, value: &Value, path: &Path) -> Vec<Fiel
             if nfs_path.is_empty() {
                 errors.push(FieldError::required(path.child("path"), ""));
             } else if !nfs_path.starts_with('/') {
-                errors.push(FieldError::invalid(path.child("path"), nfs_path, "must be an absolute path"));
+                errors.push(FieldError::invalid(
+                    path.child("path"),
+                    nfs_path,
+                    "must be an absolute path",
+                ));
             }
         }
         "downwardAPI" => {
-            errors.extend(validate_mode(&value["defaultMode"], &path.child("defaultMode")));
+            errors.extend(validate_mode(
+                &value["defaultMode"],
+                &path.child("defaultMode"),
+            ));
             for (i, item) in items(&value["items"]) {
                 let item_path = text(item, "path");
                 if item_path.is_empty() {
-                    errors.push(FieldError::required(path.child("items").index(i).child("path"), ""));
+                    errors.push(FieldError::required(
+                        path.child("items").index(i).child("path"),
+                        "",
+                    ));
                 } else {
-                    errors.extend(local_descending_path(item_path, &path.child("items").index(i).child("path")));
+                    errors.extend(local_descending_path(
+                        item_path,
+                        &path.child("items").index(i).child("path"),
+                    ));
                 }
             }
         }
         "projected" => {
-            errors.extend(validate_mode(&value["defaultMode"], &path.child("defaultMode")));
+            errors.extend(validate_mode(
+                &value["defaultMode"],
+                &path.child("defaultMode"),
+            ));
             if value["sources"].as_array().is_none() {
                 errors.push(FieldError::required(path.child("sources"), ""));
             }
         }
-        "csi" => {
-            if text(value, "driver").is_empty() {
-                errors.push(FieldError::required(path.child("driver"), ""));
-            }
+        "csi" if text(value, "driver").is_empty() => {
+            errors.push(FieldError::required(path.child("driver"), ""));
         }
-        "ephemeral" => {
-            if value["volumeClaimTemplate"].is_null() {
-                errors.push(FieldError::required(path.child("volumeClaimTemplate"), ""));
-            }
+        "ephemeral" if value["volumeClaimTemplate"].is_null() => {
+            errors.push(FieldError::required(path.child("volumeClaimTemplate"), ""));
         }
-        "image" => {
-            if text(value, "reference").is_empty() {
-                errors.push(FieldError::required(path.child("reference"), ""));
-            }
+        "image" if text(value, "reference").is_empty() => {
+            errors.push(FieldError::required(path.child("reference"), ""));
         }
         _ => {}
     }
@@ -206,7 +225,9 @@ pub fn validate_one_source(source: &str, value: &Value, path: &Path) -> Vec<Fiel
 
 fn validate_mode(mode: &Value, path: &Path) -> Vec<FieldError> {
     match mode.as_i64() {
-        Some(m) if !(0..=0o777).contains(&m) => vec![FieldError::invalid(path, m, FILE_MODE_MESSAGE)],
+        Some(m) if !(0..=0o777).contains(&m) => {
+            vec![FieldError::invalid(path, m, FILE_MODE_MESSAGE)]
+        }
         _ => Vec::new(),
     }
 }

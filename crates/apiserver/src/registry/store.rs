@@ -43,12 +43,21 @@ pub fn with_resource_version(mut object: Value, revision: i64) -> Value {
     object
 }
 
+/// The largest object storage accepts (etcd's default request limit).
+const MAX_OBJECT_BYTES: usize = 1536 * 1024;
+
 fn encode(object: &Value) -> Result<Vec<u8>, ApiError> {
     let mut stored = object.clone();
     if let Some(meta) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("resourceVersion");
     }
-    serde_json::to_vec(&stored).map_err(|e| ApiError::internal(e.to_string()))
+    let bytes = serde_json::to_vec(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
+    if bytes.len() > MAX_OBJECT_BYTES {
+        return Err(ApiError::too_large(
+            "Request entity too large: etcdserver: request is too large",
+        ));
+    }
+    Ok(bytes)
 }
 
 fn decode(bytes: &[u8]) -> Result<Value, ApiError> {

@@ -55,7 +55,8 @@ pub fn configmap_lifecycle(s: &Server) {
     let object = s.get_json(&["cm", "settings"]);
     let first_rv: i64 = object["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
     assert!(object["metadata"]["creationTimestamp"].is_string());
-    assert!(object["metadata"]["managedFields"].is_array(), "{object}");
+    let raw = s.ok(&["get", "--raw", "/api/v1/namespaces/default/configmaps/settings"]);
+    assert!(raw.contains("\"managedFields\":[{\"manager\":\"kubectl-create\""), "{raw}");
 
     s.ok(&["label", "cm", "settings", "tier=front"]);
     s.ok(&["annotate", "cm", "settings", "note=hello"]);
@@ -192,7 +193,7 @@ spec:
     assert!(err.contains("metadata.name: Invalid value: \"Bad_Name\""), "{err}");
     assert!(err.contains("spec.replicas: Invalid value: -1"), "{err}");
     assert!(err.contains("spec.template.spec.containers[0].image: Required value"), "{err}");
-    assert!(err.contains("selector does not match template labels"), "{err}");
+    assert!(err.contains("`selector` does not match template `labels`"), "{err}");
     assert_eq!(s.ok(&["get", "deploy", "-o", "name"]).trim(), "");
 
     let unknown = DEPLOYMENT.replace("  replicas: 3", "  replicas: 3\n  replicaz: 2");
