@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod conversion;
 pub mod defaults;
 pub mod field_error;
 pub mod openapi;

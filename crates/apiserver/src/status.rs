@@ -91,20 +91,10 @@ impl ApiError {
 
     /// 422 Invalid from field errors, as upstream's `errors.NewInvalid`.
     pub fn invalid(group: &str, kind: &str, name: &str, errors: &[api::FieldError]) -> Self {
-        let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        let qualified = if group.is_empty() {
-            kind.to_string()
-        } else {
-            format!("{kind}.{group}")
-        };
-        let joined = match messages.as_slice() {
-            [one] => one.clone(),
-            many => format!("[{}]", many.join(", ")),
-        };
         let mut error = Self::new(
             422,
             "Invalid",
-            format!("{qualified} \"{name}\" is invalid: {joined}"),
+            api::field_error::invalid_message(group, kind, name, errors),
         )
         .with_details(group, kind, name);
         error.causes = errors

@@ -54,7 +54,10 @@ pub(super) fn core_to_events(core: &Map<String, Value>) -> Map<String, Value> {
 
 /// An events.k8s.io/v1 Event's fields (without apiVersion and kind) as core/v1's.
 pub(super) fn events_to_core(events: &Map<String, Value>) -> Map<String, Value> {
-    rename(events, CORE_TO_EVENTS.iter().map(|(core, events)| (*events, *core)))
+    rename(
+        events,
+        CORE_TO_EVENTS.iter().map(|(core, events)| (*events, *core)),
+    )
 }
 
 /// `metadata`, then each `(from, to)` field present in `source` under its new name, then the
@@ -88,7 +91,7 @@ fn rename<'a>(
 mod tests {
     use serde_json::{json, Value};
 
-    use crate::conversion::convert;
+    use crate::conversion::{convert, ConversionError};
 
     fn core_event() -> Value {
         json!({
@@ -144,7 +147,7 @@ mod tests {
     }
 
     #[test]
-    fn every_field_maps_both_ways_in_each_versions_order() -> Result<(), super::super::ConversionError> {
+    fn every_field_maps_both_ways_in_each_versions_order() -> Result<(), ConversionError> {
         let events = convert(&core_event(), "events.k8s.io", "v1")?;
         assert_eq!(events, events_event());
         assert_eq!(keys(&events), keys(&events_event()));
@@ -155,34 +158,67 @@ mod tests {
     }
 
     #[test]
-    fn single_fields_map_by_name() -> Result<(), super::super::ConversionError> {
+    fn single_fields_map_by_name() -> Result<(), ConversionError> {
         let cases = [
-            ("involvedObject", "regarding", json!({"kind": "Pod", "name": "p"})),
+            (
+                "involvedObject",
+                "regarding",
+                json!({"kind": "Pod", "name": "p"}),
+            ),
             ("message", "note", json!("hello")),
-            ("source", "deprecatedSource", json!({"component": "c", "host": "h"})),
-            ("firstTimestamp", "deprecatedFirstTimestamp", json!("2025-01-01T00:00:00Z")),
+            (
+                "source",
+                "deprecatedSource",
+                json!({"component": "c", "host": "h"}),
+            ),
+            (
+                "firstTimestamp",
+                "deprecatedFirstTimestamp",
+                json!("2025-01-01T00:00:00Z"),
+            ),
             ("lastTimestamp", "deprecatedLastTimestamp", json!(null)),
             ("count", "deprecatedCount", json!(4)),
-            ("reportingComponent", "reportingController", json!("k8s.io/kubelet")),
-            ("reportingInstance", "reportingInstance", json!("kubelet-node-1")),
+            (
+                "reportingComponent",
+                "reportingController",
+                json!("k8s.io/kubelet"),
+            ),
+            (
+                "reportingInstance",
+                "reportingInstance",
+                json!("kubelet-node-1"),
+            ),
             ("reason", "reason", json!("Started")),
             ("type", "type", json!("Warning")),
-            ("eventTime", "eventTime", json!("2025-01-01T00:00:00.000000Z")),
-            ("series", "series", json!({"count": 5, "lastObservedTime": "2025-01-01T00:00:00.000000Z"})),
+            (
+                "eventTime",
+                "eventTime",
+                json!("2025-01-01T00:00:00.000000Z"),
+            ),
+            (
+                "series",
+                "series",
+                json!({"count": 5, "lastObservedTime": "2025-01-01T00:00:00.000000Z"}),
+            ),
             ("action", "action", json!("Killing")),
             ("related", "related", json!({"kind": "Node", "name": "n"})),
         ];
         for (core_name, events_name, value) in cases {
             let core = json!({"apiVersion": "v1", "kind": "Event", core_name: value.clone()});
-            let events = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", events_name: value});
-            assert_eq!(convert(&core, "events.k8s.io", "v1")?, events, "{core_name}");
+            let events =
+                json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", events_name: value});
+            assert_eq!(
+                convert(&core, "events.k8s.io", "v1")?,
+                events,
+                "{core_name}"
+            );
             assert_eq!(convert(&events, "", "v1")?, core, "{events_name}");
         }
         Ok(())
     }
 
     #[test]
-    fn round_trips_are_lossless() -> Result<(), super::super::ConversionError> {
+    fn round_trips_are_lossless() -> Result<(), ConversionError> {
         let samples = [
             core_event(),
             json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}}),
@@ -208,11 +244,14 @@ mod tests {
     }
 
     #[test]
-    fn fields_of_the_other_version_are_not_carried_over() -> Result<(), super::super::ConversionError> {
+    fn fields_of_the_other_version_are_not_carried_over() -> Result<(), ConversionError> {
         let events = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
                             "note": "from note", "message": "stray", "extra": 1});
         let core = convert(&events, "", "v1")?;
-        assert_eq!(core, json!({"apiVersion": "v1", "kind": "Event", "message": "from note", "extra": 1}));
+        assert_eq!(
+            core,
+            json!({"apiVersion": "v1", "kind": "Event", "message": "from note", "extra": 1})
+        );
         Ok(())
     }
 }

@@ -28,7 +28,11 @@ pub enum ConversionError {
     #[error("invalid apiVersion {0:?}")]
     InvalidApiVersion(String),
     #[error("no conversion of {kind} from {from} to {to}")]
-    Unsupported { kind: String, from: String, to: String },
+    Unsupported {
+        kind: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// Converts `object` from the group-version its `apiVersion` names to `to_group`/`to_version`
@@ -60,7 +64,10 @@ pub fn convert(object: &Value, to_group: &str, to_version: &str) -> Result<Value
         }
     };
     let mut out = Map::with_capacity(body.len() + 2);
-    out.insert("apiVersion".into(), api_version(to_group, to_version).into());
+    out.insert(
+        "apiVersion".into(),
+        api_version(to_group, to_version).into(),
+    );
     out.insert("kind".into(), kind.into());
     out.extend(body);
     Ok(Value::Object(out))
@@ -70,14 +77,22 @@ pub fn convert(object: &Value, to_group: &str, to_version: &str) -> Result<Value
 /// An object without `apiVersion` is taken to be in `info`'s group-version.
 pub fn to_storage(info: &ResourceInfo, object: &Value) -> Result<Value, ConversionError> {
     let (group, version) = info.storage_version;
-    convert(&assume_version(object, info.group, info.version), group, version)
+    convert(
+        &assume_version(object, info.group, info.version),
+        group,
+        version,
+    )
 }
 
 /// A stored object, in `info`'s group-version. An object without `apiVersion` is taken to be in
 /// the storage version.
 pub fn from_storage(info: &ResourceInfo, stored: &Value) -> Result<Value, ConversionError> {
     let (group, version) = info.storage_version;
-    convert(&assume_version(stored, group, version), info.group, info.version)
+    convert(
+        &assume_version(stored, group, version),
+        info.group,
+        info.version,
+    )
 }
 
 /// The group and version an object's `apiVersion` names: "apps/v1", or "v1" for the core group.

@@ -166,6 +166,15 @@ pub async fn list(
     let Some(resource_cache) = cache.resource(segment) else {
         return Err(ApiError::internal(format!("no cache for {segment}")));
     };
-    let objects = resource_cache.list(&prefix, &|o| filter.matches(&o.object));
+    let objects = if info.is_storage_version() {
+        resource_cache.list(&prefix, &|o| filter.matches(&o.object))
+    } else {
+        resource_cache
+            .list(&prefix, &|_| true)
+            .iter()
+            .map(|o| crate::registry::versions::present(info, o))
+            .filter(|o| filter.matches(&o.object))
+            .collect()
+    };
     Ok(list_response(ctx, info, &objects, list_metadata(revision, None, None)))
 }

@@ -23,6 +23,7 @@ use crate::registry::keys::collection_prefix;
 use crate::registry::store::storage_resource;
 use crate::server::{ApiServer, RequestContext};
 use crate::status::ApiError;
+use crate::registry::versions::present;
 use crate::watch_cache::{CacheEvent, CacheEventKind, CachedObject};
 
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
@@ -92,6 +93,18 @@ impl Encoder {
         bytes.push(b'\n');
         Bytes::from(bytes)
     }
+}
+
+/// The event in the watched resource's version.
+fn presented(info: &ResourceInfo, event: Arc<CacheEvent>) -> Arc<CacheEvent> {
+    if info.is_storage_version() {
+        return event;
+    }
+    Arc::new(CacheEvent {
+        kind: event.kind,
+        object: present(info, &event.object),
+        previous: event.previous.as_ref().map(|p| present(info, p)),
+    })
 }
 
 /// The event a watcher sees for a change, given its filter: objects entering the selection are
@@ -218,10 +231,17 @@ async fn run_watch(
         if let Some(rv) = plan.start.filter(|rv| *rv > 0) {
             cache.wait_for_revision(rv, Duration::from_secs(3)).await;
         }
+        // Every event up to this revision is in the snapshot; later ones arrive on the receiver.
+        let applied_before_snapshot = cache.revision();
         let Some((objects, receiver)) = resource.snapshot_and_subscribe(&plan.prefix) else {
             return;
         };
-        last_sent = cache.revision();
+        last_sent = objects
+            .iter()
+            .map(|o| o.revision)
+            .fold(applied_before_snapshot, i64::max);
+        let info = plan.encoder.info;
+        let objects: Vec<Arc<CachedObject>> = objects.iter().map(|o| present(info, o)).collect();
         for object in objects.iter().filter(|o| plan.filter.matches(&o.object)) {
             if tx.send(plan.encoder.event("ADDED", object)).await.is_err() {
                 return;
@@ -247,6 +267,7 @@ async fn run_watch(
             Some(subscription) => {
                 last_sent = after;
                 for event in &subscription.replay {
+                    let event = &presented(plan.encoder.info, event.clone());
                     if let Some((kind, object)) = visible_event(event, &plan.filter, &plan.prefix) {
                         if tx.send(plan.encoder.event(kind, object)).await.is_err() {
                             return;
@@ -281,6 +302,7 @@ async fn stream_live(
                     if event.object.revision <= last_sent {
                         continue;
                     }
+                    let event = presented(plan.encoder.info, event);
                     if let Some((kind, object)) = visible_event(&event, &plan.filter, &plan.prefix) {
                         if tx.send(plan.encoder.event(kind, object)).await.is_err() {
                             return;
@@ -347,7 +369,12 @@ async fn watch_from_storage(
             Err(_) => return,
         };
         let revision = event.kv.mod_revision;
-        let decode = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).ok();
+        let info = plan.encoder.info;
+        let decode = |bytes: &[u8]| {
+            serde_json::from_slice::<Value>(bytes)
+                .ok()
+                .and_then(|v| crate::registry::versions::from_storage(info, v).ok())
+        };
         let (kind, value) = match event.kind {
             EventKind::Put => (
                 if event.prev_kv.is_some() {

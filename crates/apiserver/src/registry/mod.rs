@@ -10,6 +10,7 @@ pub mod service_allocation;
 pub mod storage_errors;
 pub mod store;
 pub mod strategy;
+pub mod versions;
 
 use std::sync::Arc;
 

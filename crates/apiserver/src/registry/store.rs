@@ -10,6 +10,7 @@ use storage::{Backend, Precondition, StorageError};
 
 use super::keys::object_key;
 use super::storage_errors::api_error;
+use super::versions::{from_storage, to_storage};
 use crate::status::ApiError;
 use crate::watch_cache::CachedObject;
 
@@ -89,7 +90,7 @@ impl Store {
             .map_err(|e| api_error(info, name, e))?;
         let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
         Ok(Stored {
-            object: with_resource_version(decode(&kv.value)?, kv.mod_revision),
+            object: with_resource_version(from_storage(info, decode(&kv.value)?)?, kv.mod_revision),
             revision: kv.mod_revision,
         })
     }
@@ -104,7 +105,7 @@ impl Store {
         lease: Option<i64>,
     ) -> Result<Value, ApiError> {
         let key = self.key(info, namespace, name)?;
-        let bytes = encode(&object)?;
+        let bytes = encode(&to_storage(info, object.clone())?)?;
         let kv = self
             .backend
             .put(&key, bytes, Precondition::MustNotExist, lease)
@@ -123,7 +124,7 @@ impl Store {
         revision: i64,
     ) -> Result<Value, ApiError> {
         let key = self.key(info, namespace, name)?;
-        let bytes = encode(&object)?;
+        let bytes = encode(&to_storage(info, object.clone())?)?;
         let kv = self
             .backend
             .put(&key, bytes, Precondition::ModRevision(revision), None)
@@ -147,7 +148,7 @@ impl Store {
             .await
             .map_err(|e| api_error(info, name, e))?;
         Ok(with_resource_version(
-            decode(&deleted.value)?,
+            from_storage(info, decode(&deleted.value)?)?,
             deleted.mod_revision,
         ))
     }
@@ -187,7 +188,8 @@ impl Store {
             })?;
         let mut objects = Vec::with_capacity(response.kvs.len());
         for kv in response.kvs {
-            objects.push(CachedObject::new(kv.key, kv.mod_revision, decode(&kv.value)?));
+            let object = from_storage(info, decode(&kv.value)?)?;
+            objects.push(CachedObject::new(kv.key, kv.mod_revision, object));
         }
         Ok((objects, response.more, response.revision))
     }

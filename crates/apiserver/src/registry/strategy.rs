@@ -86,6 +86,10 @@ pub fn prepare_for_create(info: &ResourceInfo, object: &mut Value) {
             fields.insert("status".into(), json!({"phase": "Pending"}));
         }
         ("", "Node") => {}
+        ("batch", "Job") => {
+            fields.insert("status".into(), json!({}));
+            api::defaults::generate_job_selector(object);
+        }
         _ if info.has_status_subresource() => {
             fields.insert("status".into(), json!({}));
         }

@@ -74,7 +74,16 @@ struct State {
     history: VecDeque<Arc<CacheEvent>>,
     /// Every event with revision > this is in `history`.
     history_complete_after: i64,
-    sender: broadcast::Sender<Arc<CacheEvent>>,
+    /// Created with the first subscriber: a channel's buffer is allocated up front, and most
+    /// resources are never watched.
+    sender: Option<broadcast::Sender<Arc<CacheEvent>>>,
+}
+
+impl State {
+    fn sender(&mut self) -> &broadcast::Sender<Arc<CacheEvent>> {
+        self.sender
+            .get_or_insert_with(|| broadcast::channel(SUBSCRIBER_BUFFER).0)
+    }
 }
 
 /// A live subscription: events with revision > `after` that were not in the replayed history.
@@ -89,13 +98,12 @@ pub struct ResourceCache {
 
 impl ResourceCache {
     pub fn new(start_revision: i64) -> Self {
-        let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         Self {
             state: RwLock::new(State {
                 objects: BTreeMap::new(),
                 history: VecDeque::new(),
                 history_complete_after: start_revision,
-                sender,
+                sender: None,
             }),
         }
     }
@@ -133,8 +141,10 @@ impl ResourceCache {
             }
         }
         state.history.push_back(event.clone());
-        // No receivers is fine: nobody is watching this resource.
-        let _ = state.sender.send(event);
+        if let Some(sender) = &state.sender {
+            // No receivers is fine: nobody is watching this resource now.
+            let _ = sender.send(event);
+        }
     }
 
     /// Objects whose key starts with `prefix`, in key order, that pass `filter`.
@@ -170,7 +180,7 @@ impl ResourceCache {
     /// Subscribe to changes after revision `after`. None when the cache no longer holds every event
     /// since then (the caller falls back to a storage watch).
     pub fn subscribe_after(&self, after: i64) -> Option<Subscription> {
-        let state = self.state.read().ok()?;
+        let mut state = self.state.write().ok()?;
         if after < state.history_complete_after {
             return None;
         }
@@ -182,7 +192,7 @@ impl ResourceCache {
             .collect();
         Some(Subscription {
             replay,
-            live: state.sender.subscribe(),
+            live: state.sender().subscribe(),
         })
     }
 
@@ -191,20 +201,21 @@ impl ResourceCache {
         &self,
         prefix: &str,
     ) -> Option<(Vec<Arc<CachedObject>>, broadcast::Receiver<Arc<CacheEvent>>)> {
-        let state = self.state.read().ok()?;
+        let mut state = self.state.write().ok()?;
         let objects = state
             .objects
             .range(prefix.to_string()..)
             .take_while(|(k, _)| k.starts_with(prefix))
             .map(|(_, o)| o.clone())
             .collect();
-        Some((objects, state.sender.subscribe()))
+        let receiver = state.sender().subscribe();
+        Some((objects, receiver))
     }
 
     pub fn watcher_count(&self) -> usize {
         self.state
             .read()
-            .map(|s| s.sender.receiver_count())
+            .map(|s| s.sender.as_ref().map_or(0, |t| t.receiver_count()))
             .unwrap_or(0)
     }
 }
@@ -221,7 +232,7 @@ impl ResourceCache {
             .collect();
         state.history.clear();
         state.history_complete_after = revision;
-        let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
-        state.sender = sender;
+        // Dropping the sender closes every current watcher.
+        state.sender = None;
     }
 }

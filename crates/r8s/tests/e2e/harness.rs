@@ -131,6 +131,23 @@ impl Server {
             .expect("run kubectl")
     }
 
+    /// kubectl with extra environment (e.g. EDITOR) that must succeed; returns stdout.
+    pub fn ok_with_env(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let out = Command::new(KUBECTL)
+            .env("KUBECONFIG", self.kubeconfig())
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .expect("run kubectl");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Run kubectl with `stdin` piped in.
     pub fn kubectl_stdin(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(KUBECTL)

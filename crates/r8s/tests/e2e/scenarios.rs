@@ -77,6 +77,13 @@ pub fn configmap_lifecycle(s: &Server) {
     s.ok(&["replace", "-f", path_str(&file)]);
     assert_eq!(s.ok(&["get", "cm", "settings", "-o", "jsonpath={.data.color}"]), "green");
 
+    let out = s.ok_with_env(
+        &[("EDITOR", "sed -i 's/color: green/color: edited/'")],
+        &["edit", "cm", "settings"],
+    );
+    assert!(out.contains("configmap/settings edited"), "{out}");
+    assert_eq!(s.ok(&["get", "cm", "settings", "-o", "jsonpath={.data.color}"]), "edited");
+
     let out = s.ok(&["delete", "cm", "settings"]);
     assert!(out.contains("configmap \"settings\" deleted"), "{out}");
     let err = s.fails(&["get", "cm", "settings"]);

@@ -32,7 +32,10 @@ pub(super) fn encode(value: &Value) -> String {
 
 /// Annotation `text` as a Go slice of structs, each read by `item`; `None` when Go would fail.
 /// `null` is the empty slice.
-pub(super) fn decode_list<T>(text: &str, item: impl Fn(Struct<'_>) -> Decoded<T>) -> Option<Vec<T>> {
+pub(super) fn decode_list<T>(
+    text: &str,
+    item: impl Fn(Struct<'_>) -> Decoded<T>,
+) -> Option<Vec<T>> {
     let value: Value = serde_json::from_str(text).ok()?;
     match &value {
         Value::Null => Some(Vec::new()),

@@ -24,6 +24,17 @@ use go_json::{Decoded, Struct};
 /// Upstream's `autoscaling.DefaultCPUUtilization`: v1's implicit target.
 const DEFAULT_CPU_UTILIZATION: i64 = 80;
 
+/// The status fields both versions have.
+const STATUS_FIELDS: [&str; 4] = [
+    "observedGeneration",
+    "lastScaleTime",
+    "currentReplicas",
+    "desiredReplicas",
+];
+
+/// The spec fields both versions have.
+const SPEC_FIELDS: [&str; 3] = ["scaleTargetRef", "minReplicas", "maxReplicas"];
+
 /// The top-level fields the conversion rewrites; any other is kept as it is.
 const HANDLED: [&str; 5] = ["apiVersion", "kind", "metadata", "spec", "status"];
 
@@ -49,7 +60,10 @@ pub(super) fn v2_to_v1(v2: &Map<String, Value>) -> Map<String, Value> {
         notes.push((CURRENT_METRICS, go_json::encode(&Value::Array(statuses))));
     }
     if let Some(behavior) = at(spec, &["behavior"]) {
-        notes.push((BEHAVIOR, go_json::encode(&behavior::to_annotation(behavior))));
+        notes.push((
+            BEHAVIOR,
+            go_json::encode(&behavior::to_annotation(behavior)),
+        ));
     }
     if !conditions.is_empty() {
         let conditions = conditions.iter().map(condition_to_v1).collect();
@@ -76,7 +90,10 @@ pub(super) fn v1_to_v2(v1: &Map<String, Value>) -> Map<String, Value> {
     if let Some(metadata) = annotations::rewrite(metadata, Vec::new()) {
         out.insert("metadata".into(), metadata);
     }
-    out.insert("spec".into(), spec_to_v2(v1.get("spec"), note(METRICS), note(BEHAVIOR)));
+    out.insert(
+        "spec".into(),
+        spec_to_v2(v1.get("spec"), note(METRICS), note(BEHAVIOR)),
+    );
     let status = status_to_v2(v1.get("status"), note(CURRENT_METRICS), note(CONDITIONS));
     if let Some(status) = status {
         out.insert("status".into(), status);
@@ -87,26 +104,31 @@ pub(super) fn v1_to_v2(v1: &Map<String, Value>) -> Map<String, Value> {
 
 fn spec_to_v1(spec: Option<&Value>, metrics: &[Value]) -> Value {
     let mut out = Map::new();
-    copy(&mut out, spec, &["scaleTargetRef", "minReplicas", "maxReplicas"]);
+    copy(&mut out, spec, &SPEC_FIELDS);
     // The first CPU resource metric decides, whatever its target.
-    let cpu = metrics.iter().find(|metric| {
-        str_at(metric, &["type"]) == Some("Resource")
-            && str_at(metric, &["resource", "name"]) == Some("cpu")
-    });
-    if let Some(utilization) = cpu.and_then(|metric| dig(metric, &["resource", "target", "averageUtilization"])) {
+    let cpu = metrics.iter().find(|metric| is_cpu_resource(metric));
+    if let Some(utilization) =
+        cpu.and_then(|metric| dig(metric, &["resource", "target", "averageUtilization"]))
+    {
         out.insert("targetCPUUtilizationPercentage".into(), utilization.clone());
     }
     Value::Object(out)
 }
 
-fn spec_to_v2(spec: Option<&Value>, metrics_note: Option<&str>, behavior_note: Option<&str>) -> Value {
+fn spec_to_v2(
+    spec: Option<&Value>,
+    metrics_note: Option<&str>,
+    behavior_note: Option<&str>,
+) -> Value {
     let mut out = Map::new();
-    copy(&mut out, spec, &["scaleTargetRef", "minReplicas", "maxReplicas"]);
+    copy(&mut out, spec, &SPEC_FIELDS);
     let mut metrics = Vec::new();
     if let Some(utilization) = at(spec, &["targetCPUUtilizationPercentage"]) {
         metrics.push(cpu_utilization_target(utilization.clone()));
     }
-    if let Some(mut others) = metrics_note.and_then(|text| go_json::decode_list(text, metrics::spec_to_v2)) {
+    if let Some(mut others) =
+        metrics_note.and_then(|text| go_json::decode_list(text, metrics::spec_to_v2))
+    {
         others.append(&mut metrics);
         metrics = others;
     }
@@ -122,22 +144,18 @@ fn spec_to_v2(spec: Option<&Value>, metrics_note: Option<&str>, behavior_note: O
 
 fn status_to_v1(status: &Value, current_metrics: &[Value]) -> Value {
     let mut out = Map::new();
-    copy(
-        &mut out,
-        Some(status),
-        &["observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas"],
-    );
+    copy(&mut out, Some(status), &STATUS_FIELDS);
     // No early exit upstream: the last CPU resource metric with a utilization wins.
     let utilization = current_metrics
         .iter()
-        .filter(|metric| {
-            str_at(metric, &["type"]) == Some("Resource")
-                && str_at(metric, &["resource", "name"]) == Some("cpu")
-        })
-        .filter_map(|metric| dig(metric, &["resource", "current", "averageUtilization"]))
-        .last();
+        .rev()
+        .filter(|metric| is_cpu_resource(metric))
+        .find_map(|metric| dig(metric, &["resource", "current", "averageUtilization"]));
     if let Some(utilization) = utilization {
-        out.insert("currentCPUUtilizationPercentage".into(), utilization.clone());
+        out.insert(
+            "currentCPUUtilizationPercentage".into(),
+            utilization.clone(),
+        );
     }
     Value::Object(out)
 }
@@ -148,17 +166,15 @@ fn status_to_v2(
     conditions_note: Option<&str>,
 ) -> Option<Value> {
     let status = status.filter(|status| !status.is_null());
-    let noted_metrics = metrics_note.and_then(|text| go_json::decode_list(text, metrics::status_to_v2));
-    let noted_conditions = conditions_note.and_then(|text| go_json::decode_list(text, condition_to_v2));
+    let noted_metrics =
+        metrics_note.and_then(|text| go_json::decode_list(text, metrics::status_to_v2));
+    let noted_conditions =
+        conditions_note.and_then(|text| go_json::decode_list(text, condition_to_v2));
     if status.is_none() && noted_metrics.is_none() && noted_conditions.is_none() {
         return None;
     }
     let mut out = Map::new();
-    copy(
-        &mut out,
-        status,
-        &["observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas"],
-    );
+    copy(&mut out, status, &STATUS_FIELDS);
     // The annotation, when readable, has more than the percentage: it replaces it.
     let current_metrics = noted_metrics.unwrap_or_else(|| {
         at(status, &["currentCPUUtilizationPercentage"])
@@ -185,7 +201,10 @@ fn condition_to_v1(condition: &Value) -> Value {
     out.insert("type".into(), string_or_empty(condition, "type"));
     out.insert("status".into(), string_or_empty(condition, "status"));
     let time = at(Some(condition), &["lastTransitionTime"]);
-    out.insert("lastTransitionTime".into(), time.cloned().unwrap_or(Value::Null));
+    out.insert(
+        "lastTransitionTime".into(),
+        time.cloned().unwrap_or(Value::Null),
+    );
     for key in ["reason", "message"] {
         if let Some(text) = str_at(condition, &[key]).filter(|text| !text.is_empty()) {
             out.insert(key.into(), text.into());
@@ -196,8 +215,14 @@ fn condition_to_v1(condition: &Value) -> Value {
 
 fn condition_to_v2(condition: Struct) -> Decoded<Value> {
     let mut out = Map::new();
-    out.insert("type".into(), condition.string("type")?.unwrap_or_default().into());
-    out.insert("status".into(), condition.string("status")?.unwrap_or_default().into());
+    out.insert(
+        "type".into(),
+        condition.string("type")?.unwrap_or_default().into(),
+    );
+    out.insert(
+        "status".into(),
+        condition.string("status")?.unwrap_or_default().into(),
+    );
     if let Some(time) = condition.string("lastTransitionTime")? {
         out.insert("lastTransitionTime".into(), time.into());
     }
@@ -214,11 +239,15 @@ fn cpu_utilization_target(utilization: Value) -> Value {
         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": utilization}}})
 }
 
-/// What v1's percentage stands for: a CPU resource metric with a utilization target.
-fn is_cpu_utilization(metric: &Value) -> bool {
+/// A `Resource` metric (spec or status) on `cpu`.
+fn is_cpu_resource(metric: &Value) -> bool {
     str_at(metric, &["type"]) == Some("Resource")
         && str_at(metric, &["resource", "name"]) == Some("cpu")
-        && dig(metric, &["resource", "target", "averageUtilization"]).is_some()
+}
+
+/// What v1's percentage stands for: a CPU resource metric with a utilization target.
+fn is_cpu_utilization(metric: &Value) -> bool {
+    is_cpu_resource(metric) && dig(metric, &["resource", "target", "averageUtilization"]).is_some()
 }
 
 /// The value at `path` under `value`; a `null` on the way counts as absent.
