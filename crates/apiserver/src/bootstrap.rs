@@ -25,16 +25,23 @@ async fn post(server: &ApiServer, path: &str, body: &Value) -> u16 {
         .uri(format!("{path}?fieldManager=kube-apiserver"))
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(http::header::USER_AGENT, "kube-apiserver")
-        .body(Full::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default())))
+        .body(Full::new(Bytes::from(
+            serde_json::to_vec(body).unwrap_or_default(),
+        )))
         .map_err(|e| tracing::warn!(%e, "building bootstrap request"));
     let Ok(request) = request else { return 500 };
-    server.handle(Some(system_user()), request).await.status().as_u16()
+    server
+        .handle(Some(system_user()), request)
+        .await
+        .status()
+        .as_u16()
 }
 
 /// Create whatever of the bootstrap objects is missing (409 AlreadyExists is fine).
 pub async fn ensure_bootstrap_objects(server: &ApiServer, advertise_ip: &str, port: u16) {
     for namespace in SYSTEM_NAMESPACES {
-        let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
+        let body =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
         let code = post(server, "/api/v1/namespaces", &body).await;
         if code != 201 && code != 409 {
             tracing::warn!(namespace, code, "creating a system namespace failed");

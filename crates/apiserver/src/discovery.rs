@@ -134,10 +134,9 @@ fn aggregated_response(content_type: &'static str, groups: &[GroupInfo]) -> Http
         content_type,
         bytes::Bytes::from(serde_json::to_vec(&list).unwrap_or_default()),
     );
-    response.headers_mut().insert(
-        http::header::VARY,
-        http::HeaderValue::from_static("Accept"),
-    );
+    response
+        .headers_mut()
+        .insert(http::header::VARY, http::HeaderValue::from_static("Accept"));
     response
 }
 
@@ -232,9 +231,5 @@ pub fn resource_list(
 }
 
 fn not_found() -> ApiError {
-    let mut error = ApiError::not_found("", "", "");
-    error.message = "the server could not find the requested resource".into();
-    error.kind = None;
-    error.name = None;
-    error
+    ApiError::resource_not_found()
 }

@@ -21,5 +21,5 @@ pub mod server;
 pub mod status;
 pub mod watch_cache;
 
-pub use run::{run, open_backend, RunError, ServeOptions, Started};
+pub use run::{open_backend, run, RunError, ServeOptions, Started};
 pub use server::ApiServer;

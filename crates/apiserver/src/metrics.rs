@@ -152,7 +152,10 @@ impl Metrics {
         );
         out.push_str("# HELP apiserver_storage_objects Number of stored objects at the time of last check split by kind.\n# TYPE apiserver_storage_objects gauge\n");
         for (resource, n) in objects {
-            let _ = writeln!(out, "apiserver_storage_objects{{resource=\"{resource}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "apiserver_storage_objects{{resource=\"{resource}\"}} {n}"
+            );
         }
         out
     }
@@ -167,7 +170,8 @@ mod tests {
         let m = Metrics::default();
         m.observe_request("list", "pods", 200, Duration::from_millis(3));
         let text = m.render(2, &[("pods".into(), 5)]);
-        assert!(text.contains("apiserver_request_total{code=\"200\",resource=\"pods\",verb=\"LIST\"} 1"));
+        assert!(text
+            .contains("apiserver_request_total{code=\"200\",resource=\"pods\",verb=\"LIST\"} 1"));
         assert!(text.contains("apiserver_request_duration_seconds_bucket{resource=\"pods\",verb=\"LIST\",le=\"0.005\"} 1"));
         assert!(text.contains("apiserver_longrunning_requests{verb=\"WATCH\"} 2"));
     }

@@ -25,7 +25,10 @@ pub enum RequestTarget {
     /// `/apis/<group>`
     Group(String),
     /// `/api/v1` or `/apis/<group>/<version>`
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     Resource(ResourceRequest),
     /// Anything else (health, version, openapi, metrics).
     NonResource(String),
@@ -127,7 +130,11 @@ mod tests {
             (r.verb, r.namespace.as_deref(), r.resource.as_str()),
             ("list", Some("default"), "pods")
         );
-        let r = resource(Method::PUT, "/apis/apps/v1/namespaces/ns/deployments/web/scale", None);
+        let r = resource(
+            Method::PUT,
+            "/apis/apps/v1/namespaces/ns/deployments/web/scale",
+            None,
+        );
         assert_eq!(r.group, "apps");
         assert_eq!(r.name.as_deref(), Some("web"));
         assert_eq!(r.subresource.as_deref(), Some("scale"));
@@ -156,7 +163,10 @@ mod tests {
 
     #[test]
     fn discovery_paths() {
-        assert_eq!(parse(&Method::GET, "/api", None), RequestTarget::LegacyVersions);
+        assert_eq!(
+            parse(&Method::GET, "/api", None),
+            RequestTarget::LegacyVersions
+        );
         assert_eq!(parse(&Method::GET, "/apis/", None), RequestTarget::Groups);
         assert_eq!(
             parse(&Method::GET, "/apis/apps", None),

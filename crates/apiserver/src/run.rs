@@ -63,10 +63,7 @@ pub struct Started {
 }
 
 /// Open the storage backend the endpoint names: empty = embedded, else etcd.
-pub async fn open_backend(
-    endpoint: &str,
-    data_dir: &Path,
-) -> Result<Arc<dyn Backend>, RunError> {
+pub async fn open_backend(endpoint: &str, data_dir: &Path) -> Result<Arc<dyn Backend>, RunError> {
     if endpoint.trim().is_empty() {
         let dir = data_dir.join("server").join("db");
         std::fs::create_dir_all(&dir).map_err(|source| RunError::Io {
@@ -82,7 +79,9 @@ pub async fn open_backend(
         .filter(|e| !e.is_empty())
         .map(str::to_string)
         .collect();
-    Ok(Arc::new(storage::etcd::EtcdBackend::connect(endpoints).await?))
+    Ok(Arc::new(
+        storage::etcd::EtcdBackend::connect(endpoints).await?,
+    ))
 }
 
 fn host_name() -> String {
@@ -157,7 +156,9 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| RunError::Listen { address, source })?;
-    let address = listener.local_addr().map_err(|source| RunError::Listen { address, source })?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| RunError::Listen { address, source })?;
     let advertise = if options.bind_address.is_unspecified() {
         "127.0.0.1".to_string()
     } else {

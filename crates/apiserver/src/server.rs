@@ -147,7 +147,11 @@ impl ApiServer {
         let user = self.authenticate(cert_user, &request)?;
         if let RequestTarget::NonResource(_) = &target {
             if is_anonymous_path(&path) {
-                return Ok(crate::handlers::non_resource::handle(self, &path, request.uri().query()));
+                return Ok(crate::handlers::non_resource::handle(
+                    self,
+                    &path,
+                    request.uri().query(),
+                ));
             }
         }
         let user = user.ok_or_else(ApiError::unauthorized)?;
@@ -187,16 +191,25 @@ impl ApiServer {
         let ctx = RequestContext {
             user,
             query: Query::parse(request.uri().query()),
-            accept: accept.clone().unwrap_or(crate::http::negotiate::Negotiated::JSON),
+            accept: accept
+                .clone()
+                .unwrap_or(crate::http::negotiate::Negotiated::JSON),
             user_agent: header_string(header::USER_AGENT).unwrap_or_default(),
             content_type: header_string(header::CONTENT_TYPE),
             method: request.method().clone(),
         };
         match target {
             RequestTarget::NonResource(path) => {
-                Ok(crate::handlers::non_resource::handle_authenticated(self, &ctx, &path, request.headers()))
+                Ok(crate::handlers::non_resource::handle_authenticated(
+                    self,
+                    &ctx,
+                    &path,
+                    request.headers(),
+                ))
             }
-            RequestTarget::LegacyVersions => Ok(crate::discovery::legacy_versions(&ctx, request.headers())),
+            RequestTarget::LegacyVersions => {
+                Ok(crate::discovery::legacy_versions(&ctx, request.headers()))
+            }
             RequestTarget::Groups => crate::discovery::groups(&ctx, request.headers()),
             RequestTarget::Group(group) => crate::discovery::group(&ctx, &group),
             RequestTarget::ResourceList { group, version } => {

@@ -10,18 +10,24 @@ pub struct StatusCause {
     pub field: String,
 }
 
+/// `details` of a `Status`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StatusDetails {
+    pub name: Option<String>,
+    pub group: Option<String>,
+    /// The resource (plural) for most errors, the Kind for Invalid.
+    pub kind: Option<String>,
+    pub causes: Vec<StatusCause>,
+    pub retry_after_seconds: Option<u32>,
+}
+
 /// An error answered to the client as a `Status`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    pub name: Option<String>,
-    pub group: Option<String>,
-    /// `details.kind`: the resource (plural) for most errors, the Kind for Invalid.
-    pub kind: Option<String>,
-    pub causes: Vec<StatusCause>,
-    pub retry_after_seconds: Option<u32>,
+    pub details: Box<StatusDetails>,
 }
 
 /// `deployments.apps` or `configmaps`: how upstream names a resource in messages.
@@ -39,18 +45,14 @@ impl ApiError {
             code,
             reason,
             message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
-            causes: Vec::new(),
-            retry_after_seconds: None,
+            details: Box::default(),
         }
     }
 
     fn with_details(mut self, group: &str, kind: &str, name: &str) -> Self {
-        self.group = (!group.is_empty()).then(|| group.to_string());
-        self.kind = Some(kind.to_string());
-        self.name = (!name.is_empty()).then(|| name.to_string());
+        self.details.group = (!group.is_empty()).then(|| group.to_string());
+        self.details.kind = Some(kind.to_string());
+        self.details.name = (!name.is_empty()).then(|| name.to_string());
         self
     }
 
@@ -97,7 +99,7 @@ impl ApiError {
             api::field_error::invalid_message(group, kind, name, errors),
         )
         .with_details(group, kind, name);
-        error.causes = errors
+        error.details.causes = errors
             .iter()
             .map(|e| StatusCause {
                 reason: e.error_type.reason().to_string(),
@@ -106,6 +108,15 @@ impl ApiError {
             })
             .collect();
         error
+    }
+
+    /// 404 for a path the server does not serve.
+    pub fn resource_not_found() -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -158,7 +169,7 @@ impl ApiError {
             "TooManyRequests",
             "Too many requests, please try again later.",
         );
-        error.retry_after_seconds = Some(1);
+        error.details.retry_after_seconds = Some(1);
         error
     }
 
@@ -166,10 +177,7 @@ impl ApiError {
         Self::new(
             500,
             "InternalError",
-            format!(
-                "Internal error occurred: {}",
-                message.into()
-            ),
+            format!("Internal error occurred: {}", message.into()),
         )
     }
 
@@ -193,24 +201,25 @@ impl ApiError {
             "code": self.code,
         });
         let mut details = serde_json::Map::new();
-        if let Some(name) = &self.name {
+        let d = &self.details;
+        if let Some(name) = &d.name {
             details.insert("name".into(), Value::String(name.clone()));
         }
-        if let Some(group) = &self.group {
+        if let Some(group) = &d.group {
             details.insert("group".into(), Value::String(group.clone()));
         }
-        if let Some(kind) = &self.kind {
+        if let Some(kind) = &d.kind {
             details.insert("kind".into(), Value::String(kind.clone()));
         }
-        if !self.causes.is_empty() {
-            let causes = self
+        if !d.causes.is_empty() {
+            let causes = d
                 .causes
                 .iter()
                 .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
                 .collect();
             details.insert("causes".into(), Value::Array(causes));
         }
-        if let Some(seconds) = self.retry_after_seconds {
+        if let Some(seconds) = d.retry_after_seconds {
             details.insert("retryAfterSeconds".into(), json!(seconds));
         }
         if !details.is_empty() {

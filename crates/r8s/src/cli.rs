@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "r8s", version, about = "Kubernetes, rebuilt in Rust as one binary")]
+#[command(
+    name = "r8s",
+    version,
+    about = "Kubernetes, rebuilt in Rust as one binary"
+)]
 pub struct Cli {
     /// Log verbosity, as upstream's -v: 0 warnings and errors, 1-2 info, 3-5 debug, 6+ trace.
     #[arg(short = 'v', long = "v", global = true, default_value_t = 1)]

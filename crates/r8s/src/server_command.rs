@@ -12,7 +12,10 @@ use crate::cli::ServerArgs;
 /// `1h`, `30m`, `90s` or plain seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
     let n: u64 = number.parse().ok()?;
     let seconds = match unit {
         "" | "s" => n,
@@ -41,10 +44,14 @@ async fn shutdown_signal() {
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started_at = Instant::now();
     let api = ApiConfig {
-        service_cidr: parse_ipv4_cidr(&args.service_cidr)
-            .with_context(|| format!("--service-cidr {:?} is not an IPv4 CIDR", args.service_cidr))?,
+        service_cidr: parse_ipv4_cidr(&args.service_cidr).with_context(|| {
+            format!("--service-cidr {:?} is not an IPv4 CIDR", args.service_cidr)
+        })?,
         node_port_range: parse_port_range(&args.service_node_port_range).with_context(|| {
-            format!("--service-node-port-range {:?} is not LOW-HIGH", args.service_node_port_range)
+            format!(
+                "--service-node-port-range {:?} is not LOW-HIGH",
+                args.service_node_port_range
+            )
         })?,
         event_ttl: parse_duration(&args.event_ttl)
             .with_context(|| format!("--event-ttl {:?} is not a duration", args.event_ttl))?,
@@ -54,7 +61,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     if !args.disable_agent {
-        tracing::warn!("the node agent is not part of this build yet; running the control plane only");
+        tracing::warn!(
+            "the node agent is not part of this build yet; running the control plane only"
+        );
     }
     let options = ServeOptions {
         data_dir: args.data_dir.clone(),

@@ -10,8 +10,14 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("patch", &[][..]),
         ("api-protobuf", &["api"][..]),
         ("storage", &[][..]),
-        ("apiserver", &["api", "patch", "api-protobuf", "storage"][..]),
-        ("r8s", &["api", "patch", "api-protobuf", "storage", "apiserver"][..]),
+        (
+            "apiserver",
+            &["api", "patch", "api-protobuf", "storage"][..],
+        ),
+        (
+            "r8s",
+            &["api", "patch", "api-protobuf", "storage", "apiserver"][..],
+        ),
     ])
 }
 
@@ -42,15 +48,17 @@ fn crates_depend_only_downwards() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&crates_dir).unwrap() {
         let manifest_path = entry.unwrap().path().join("Cargo.toml");
-        let Ok(manifest) = std::fs::read_to_string(&manifest_path) else { continue };
+        let Ok(manifest) = std::fs::read_to_string(&manifest_path) else {
+            continue;
+        };
         let name = manifest
             .lines()
             .find_map(|l| l.trim().strip_prefix("name = "))
             .map(|n| n.trim_matches('"').to_string())
             .unwrap();
-        let allowed = rules
-            .get(name.as_str())
-            .unwrap_or_else(|| panic!("crate {name} has no layer rule: add it to ARCHITECTURE.md and this test"));
+        let allowed = rules.get(name.as_str()).unwrap_or_else(|| {
+            panic!("crate {name} has no layer rule: add it to ARCHITECTURE.md and this test")
+        });
         for dependency in dependencies(&manifest) {
             if workspace.contains(&dependency.as_str()) {
                 assert!(

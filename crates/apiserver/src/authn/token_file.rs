@@ -103,16 +103,16 @@ mod tests {
 
     #[test]
     fn parses_quoted_groups() {
-        let tokens = parse_token_file(
-            "t",
-            "# comment\nabc,alice,1001,\"dev,ops\"\nxyz,bob,1002\n",
-        )
-        .unwrap();
+        let tokens =
+            parse_token_file("t", "# comment\nabc,alice,1001,\"dev,ops\"\nxyz,bob,1002\n").unwrap();
         let alice = tokens.authenticate("abc").unwrap();
         assert_eq!(alice.name, "alice");
         assert_eq!(alice.uid, "1001");
         assert_eq!(alice.groups, vec!["dev", "ops", "system:authenticated"]);
-        assert_eq!(tokens.authenticate("xyz").unwrap().groups, vec!["system:authenticated"]);
+        assert_eq!(
+            tokens.authenticate("xyz").unwrap().groups,
+            vec!["system:authenticated"]
+        );
         assert!(tokens.authenticate("nope").is_none());
     }
 

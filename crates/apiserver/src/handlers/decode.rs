@@ -14,7 +14,11 @@ pub fn decode_object(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiErro
     let value = match body_format(ctx.content_type.as_deref())? {
         BodyFormat::Json => decode_json(body)?,
         BodyFormat::Yaml => decode_yaml(body)?,
-        _ => return Err(ApiError::unsupported_media_type(ctx.content_type.as_deref().unwrap_or(""))),
+        _ => {
+            return Err(ApiError::unsupported_media_type(
+                ctx.content_type.as_deref().unwrap_or(""),
+            ))
+        }
     };
     if !value.is_object() {
         return Err(ApiError::bad_request(
@@ -27,7 +31,10 @@ pub fn decode_object(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiErro
 /// Check apiVersion and kind against the endpoint, filling them in when absent.
 pub fn check_type(info: &ResourceInfo, object: &mut Value) -> Result<(), ApiError> {
     let expected_version = info.api_version();
-    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     if !kind.is_empty() && kind != info.kind {
         return Err(ApiError::bad_request(format!(

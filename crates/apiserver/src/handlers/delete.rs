@@ -26,7 +26,10 @@ struct DeleteOptions {
 
 fn delete_options(ctx: &RequestContext, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     let mut options = DeleteOptions {
-        grace_period_seconds: ctx.query.int("gracePeriodSeconds").map_err(ApiError::bad_request)?,
+        grace_period_seconds: ctx
+            .query
+            .int("gracePeriodSeconds")
+            .map_err(ApiError::bad_request)?,
         propagation: ctx.query.non_empty("propagationPolicy").map(str::to_string),
         dry_run: is_dry_run(ctx)?,
         ..DeleteOptions::default()
@@ -78,7 +81,12 @@ fn finalizers(object: &Value) -> Vec<String> {
         .get("metadata")
         .and_then(|m| m.get("finalizers"))
         .and_then(Value::as_array)
-        .map(|f| f.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|f| {
+            f.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -88,15 +96,26 @@ fn graceful_pod_seconds(object: &Value, requested: Option<i64>) -> Option<i64> {
         return None;
     }
     let spec = object.get("spec")?;
-    if spec.get("nodeName").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if spec
+        .get("nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         return None;
     }
-    let phase = object.get("status").and_then(|s| s.get("phase")).and_then(Value::as_str);
+    let phase = object
+        .get("status")
+        .and_then(|s| s.get("phase"))
+        .and_then(Value::as_str);
     if matches!(phase, Some("Succeeded" | "Failed")) {
         return None;
     }
     let seconds = requested
-        .or_else(|| spec.get("terminationGracePeriodSeconds").and_then(Value::as_i64))
+        .or_else(|| {
+            spec.get("terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
         .unwrap_or(30);
     (seconds > 0).then_some(seconds)
 }
@@ -111,7 +130,11 @@ async fn delete_object(
 ) -> Result<Value, ApiError> {
     let info = target.info;
     loop {
-        let current = server.registry.store.get(info, target.namespace, name).await?;
+        let current = server
+            .registry
+            .store
+            .get(info, target.namespace, name)
+            .await?;
         let object = &current.object;
         if let Some(uid) = &options.precondition_uid {
             let actual = meta_str(object, "uid").unwrap_or("");
@@ -148,7 +171,10 @@ async fn delete_object(
             }
             _ => {}
         }
-        let already_deleting = object.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some();
+        let already_deleting = object
+            .get("metadata")
+            .and_then(|m| m.get("deletionTimestamp"))
+            .is_some();
         let is_namespace = info.group.is_empty() && info.kind == "Namespace";
         let namespace_finalizers = is_namespace
             && object
@@ -246,7 +272,11 @@ pub async fn delete_collection(
     for object in matching {
         let name = meta_str(&object.object, "name").unwrap_or("").to_string();
         let namespace = meta_str(&object.object, "namespace").map(str::to_string);
-        let one = Target { info, namespace: namespace.as_deref(), name: Some(&name) };
+        let one = Target {
+            info,
+            namespace: namespace.as_deref(),
+            name: Some(&name),
+        };
         match delete_object(server, &one, &name, &options).await {
             Ok(object) => deleted.push(object),
             Err(error) if error.code == 404 => {}
@@ -271,7 +301,8 @@ fn blocked_by_budget(server: &ApiServer, namespace: &str, pod: &Value) -> Option
         .into_iter()
         .find(|budget| {
             let selector = budget.object.get("spec").and_then(|s| s.get("selector"));
-            let Ok(selector) = api::selector::LabelSelector::from_label_selector_json(selector) else {
+            let Ok(selector) = api::selector::LabelSelector::from_label_selector_json(selector)
+            else {
                 return false;
             };
             let allowed = budget
@@ -295,16 +326,22 @@ pub async fn evict(
     let name = target.name.unwrap_or("");
     let eviction = decode_json(body)?;
     let namespace = target.namespace.unwrap_or("");
-    let pod = server.registry.store.get(target.info, target.namespace, name).await?;
+    let pod = server
+        .registry
+        .store
+        .get(target.info, target.namespace, name)
+        .await?;
     if let Some(budget) = blocked_by_budget(server, namespace, &pod.object) {
         let mut error = ApiError::too_many_requests();
         error.message = "Cannot evict pod as it would violate the pod's disruption budget.".into();
-        error.causes = vec![crate::status::StatusCause {
+        error.details.causes = vec![crate::status::StatusCause {
             reason: "DisruptionBudget".into(),
-            message: format!("The disruption budget {budget} needs more healthy pods to allow this eviction."),
+            message: format!(
+                "The disruption budget {budget} needs more healthy pods to allow this eviction."
+            ),
             field: String::new(),
         }];
-        error.retry_after_seconds = None;
+        error.details.retry_after_seconds = None;
         return Err(error);
     }
     let options_body = eviction
@@ -313,5 +350,9 @@ pub async fn evict(
         .unwrap_or_default();
     let options = delete_options(ctx, &options_body)?;
     delete_object(server, target, name, &options).await?;
-    Ok(value_response(201, &success_status(None), ctx.accept.encoding))
+    Ok(value_response(
+        201,
+        &success_status(None),
+        ctx.accept.encoding,
+    ))
 }

@@ -4,12 +4,12 @@ use bytes::Bytes;
 use http::HeaderMap;
 use serde_json::json;
 
+use crate::http::negotiate::Encoding;
 use crate::http::query::Query;
 use crate::http::response::{
     bytes_response, error_response, json_bytes_response, text_response, value_response,
     HttpResponse,
 };
-use crate::http::negotiate::Encoding;
 use crate::server::{ApiServer, RequestContext};
 use crate::status::ApiError;
 
@@ -91,16 +91,19 @@ pub fn handle_authenticated(
             let text = server
                 .metrics
                 .render(server.registry.cache.watcher_count(), &objects);
-            bytes_response(200, "text/plain; version=0.0.4; charset=utf-8", Bytes::from(text))
+            bytes_response(
+                200,
+                "text/plain; version=0.0.4; charset=utf-8",
+                Bytes::from(text),
+            )
         }
         "/openapi/v2" | "/swagger.json" => {
             let accept = headers
                 .get(http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            let wants_json = accept.is_empty()
-                || accept.contains("application/json")
-                || accept.contains("*/*");
+            let wants_json =
+                accept.is_empty() || accept.contains("application/json") || accept.contains("*/*");
             if !wants_json {
                 return error_response(&ApiError::not_acceptable());
             }
@@ -121,7 +124,8 @@ pub fn handle_authenticated(
                             http::HeaderValue::from_static("public, immutable"),
                         );
                     }
-                    if let Ok(etag) = http::HeaderValue::from_str(&format!("\"{}\"", document.hash)) {
+                    if let Ok(etag) = http::HeaderValue::from_str(&format!("\"{}\"", document.hash))
+                    {
                         response.headers_mut().insert(http::header::ETAG, etag);
                     }
                     response
@@ -135,9 +139,5 @@ pub fn handle_authenticated(
 }
 
 fn not_found_path() -> ApiError {
-    let mut error = ApiError::not_found("", "", "");
-    error.message = "the server could not find the requested resource".into();
-    error.kind = None;
-    error.name = None;
-    error
+    ApiError::resource_not_found()
 }

@@ -25,7 +25,7 @@ pub fn partial_metadata(object: &Value) -> Value {
 fn column_definitions(info: &ResourceInfo) -> Value {
     Value::Array(
         api::table::columns(info)
-            .into_iter()
+            .iter()
             .map(|c| {
                 json!({
                     "name": c.name,
@@ -104,14 +104,24 @@ pub fn object_response(
                 .and_then(|m| m.get("resourceVersion"))
                 .cloned()
                 .unwrap_or(Value::Null);
-            table(info, &[object], include_object(ctx), json!({"resourceVersion": rv}), true)
+            table(
+                info,
+                &[object],
+                include_object(ctx),
+                json!({"resourceVersion": rv}),
+                true,
+            )
         }
     };
     value_response(code, &shaped, ctx.accept.encoding)
 }
 
 /// The list metadata: resourceVersion, continue, remainingItemCount.
-pub fn list_metadata(revision: i64, continue_token: Option<String>, remaining: Option<i64>) -> Value {
+pub fn list_metadata(
+    revision: i64,
+    continue_token: Option<String>,
+    remaining: Option<i64>,
+) -> Value {
     let mut meta = Map::new();
     meta.insert("resourceVersion".into(), json!(revision.to_string()));
     if let Some(token) = continue_token {

@@ -36,16 +36,15 @@ fn encode_continue(revision: i64, next_key: &str) -> String {
 }
 
 fn decode_continue(token: &str, prefix: &str) -> Result<(i64, String), ApiError> {
-    let invalid = || {
-        ApiError::bad_request(format!(
-            "continue key is not valid: {token:?}"
-        ))
-    };
+    let invalid = || ApiError::bad_request(format!("continue key is not valid: {token:?}"));
     let bytes = base64::engine::general_purpose::URL_SAFE
         .decode(token)
         .map_err(|_| invalid())?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let revision = value.get("rv").and_then(Value::as_i64).ok_or_else(invalid)?;
+    let revision = value
+        .get("rv")
+        .and_then(Value::as_i64)
+        .ok_or_else(invalid)?;
     let start = value
         .get("start")
         .and_then(Value::as_str)
@@ -127,23 +126,45 @@ pub async fn list(
     let resource_version = ctx.query.non_empty("resourceVersion");
     let exact = ctx.query.get("resourceVersionMatch") == Some("Exact");
     let requested_revision = match resource_version {
-        Some(rv) => Some(rv.parse::<i64>().map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version: {rv:?}"))
-        })?),
+        Some(rv) => Some(
+            rv.parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?,
+        ),
         None => None,
     };
     if let Some(token) = ctx.query.non_empty("continue") {
         let (revision, start) = decode_continue(token, &prefix)?;
-        let (objects, revision, next, remaining) =
-            list_from_storage(server, target, &filter, &prefix, Some(start), limit, revision)
-                .await?;
-        return Ok(list_response(ctx, info, &objects, list_metadata(revision, next, remaining)));
+        let (objects, revision, next, remaining) = list_from_storage(
+            server,
+            target,
+            &filter,
+            &prefix,
+            Some(start),
+            limit,
+            revision,
+        )
+        .await?;
+        return Ok(list_response(
+            ctx,
+            info,
+            &objects,
+            list_metadata(revision, next, remaining),
+        ));
     }
     if exact || (limit > 0 && requested_revision != Some(0)) {
-        let at = if exact { requested_revision.unwrap_or(0) } else { 0 };
+        let at = if exact {
+            requested_revision.unwrap_or(0)
+        } else {
+            0
+        };
         let (objects, revision, next, remaining) =
             list_from_storage(server, target, &filter, &prefix, None, limit, at).await?;
-        return Ok(list_response(ctx, info, &objects, list_metadata(revision, next, remaining)));
+        return Ok(list_response(
+            ctx,
+            info,
+            &objects,
+            list_metadata(revision, next, remaining),
+        ));
     }
     // Served from the watch cache, once it has caught up with what the client must see.
     let cache = &server.registry.cache;
@@ -176,5 +197,10 @@ pub async fn list(
             .filter(|o| filter.matches(&o.object))
             .collect()
     };
-    Ok(list_response(ctx, info, &objects, list_metadata(revision, None, None)))
+    Ok(list_response(
+        ctx,
+        info,
+        &objects,
+        list_metadata(revision, None, None),
+    ))
 }

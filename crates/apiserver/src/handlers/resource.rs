@@ -18,11 +18,7 @@ pub struct Target<'a> {
 }
 
 fn unknown_resource() -> ApiError {
-    let mut error = ApiError::not_found("", "", "");
-    error.message = "the server could not find the requested resource".into();
-    error.kind = None;
-    error.name = None;
-    error
+    ApiError::resource_not_found()
 }
 
 pub async fn handle(

@@ -27,7 +27,10 @@ fn attributes_of(spec: &Value) -> Attributes {
             ..Attributes::default()
         };
     }
-    let r = spec.get("resourceAttributes").cloned().unwrap_or_else(|| json!({}));
+    let r = spec
+        .get("resourceAttributes")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     Attributes {
         verb: string_at(&r, &["verb"]).to_string(),
         group: string_at(&r, &["group"]).to_string(),
@@ -47,7 +50,12 @@ fn user_of(spec: &Value) -> UserInfo {
         groups: spec
             .get("groups")
             .and_then(Value::as_array)
-            .map(|g| g.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|g| {
+                g.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }

@@ -18,10 +18,16 @@ fn selector_string(object: &Value) -> String {
         return String::new();
     };
     let (labels, expressions) = match selector.get("matchLabels") {
-        Some(labels) => (labels.as_object(), selector.get("matchExpressions").and_then(Value::as_array)),
+        Some(labels) => (
+            labels.as_object(),
+            selector.get("matchExpressions").and_then(Value::as_array),
+        ),
         // ReplicationControllers select with a plain map.
         None if selector.get("matchExpressions").is_none() => (selector.as_object(), None),
-        None => (None, selector.get("matchExpressions").and_then(Value::as_array)),
+        None => (
+            None,
+            selector.get("matchExpressions").and_then(Value::as_array),
+        ),
     };
     let mut parts: Vec<String> = labels
         .into_iter()
@@ -35,7 +41,11 @@ fn selector_string(object: &Value) -> String {
             .and_then(Value::as_array)
             .map(|v| v.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        match expression.get("operator").and_then(Value::as_str).unwrap_or("") {
+        match expression
+            .get("operator")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+        {
             "In" => parts.push(format!("{key} in ({})", values.join(","))),
             "NotIn" => parts.push(format!("{key} notin ({})", values.join(","))),
             "Exists" => parts.push(key.to_string()),
@@ -69,7 +79,11 @@ fn scale_of(object: &Value) -> Value {
 }
 
 fn replicas_of(scale: &Value, name: &str) -> Result<i64, ApiError> {
-    let replicas = scale.get("spec").and_then(|s| s.get("replicas")).cloned().unwrap_or(json!(0));
+    let replicas = scale
+        .get("spec")
+        .and_then(|s| s.get("replicas"))
+        .cloned()
+        .unwrap_or(json!(0));
     match replicas.as_i64() {
         Some(r) if r >= 0 => Ok(r),
         _ => Err(ApiError::invalid(
@@ -94,8 +108,16 @@ pub async fn handle(
 ) -> Result<HttpResponse, ApiError> {
     let name = target.name.unwrap_or("").to_string();
     if verb == "get" {
-        let stored = server.registry.store.get(target.info, target.namespace, &name).await?;
-        return Ok(value_response(200, &scale_of(&stored.object), ctx.accept.encoding));
+        let stored = server
+            .registry
+            .store
+            .get(target.info, target.namespace, &name)
+            .await?;
+        return Ok(value_response(
+            200,
+            &scale_of(&stored.object),
+            ctx.accept.encoding,
+        ));
     }
     let change: Value = match verb {
         "update" => decode_object(ctx, body)?,
@@ -104,13 +126,15 @@ pub async fn handle(
     };
     let format = body_format(ctx.content_type.as_deref())?;
     let mutation = |current: Option<&Value>| -> Result<Value, ApiError> {
-        let current = current.ok_or_else(|| ApiError::not_found(target.info.group, target.info.plural, &name))?;
+        let current = current
+            .ok_or_else(|| ApiError::not_found(target.info.group, target.info.plural, &name))?;
         let scale = scale_of(current);
         let desired = match (verb, format) {
             ("update", _) => change.clone(),
             (_, BodyFormat::JsonPatch) => patch::apply_json_patch(&scale, &change)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?,
-            _ => patch::merge_patch(&scale, &change).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            _ => patch::merge_patch(&scale, &change)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
         };
         let replicas = replicas_of(&desired, &name)?;
         let mut updated = current.clone();
@@ -128,8 +152,21 @@ pub async fn handle(
         }
         Ok(updated)
     };
-    let updated = guaranteed_update(server, ctx, target, WriteTarget::Main, &mutation, false, true).await?;
-    Ok(value_response(200, &scale_of(&updated.object), ctx.accept.encoding))
+    let updated = guaranteed_update(
+        server,
+        ctx,
+        target,
+        WriteTarget::Main,
+        &mutation,
+        false,
+        true,
+    )
+    .await?;
+    Ok(value_response(
+        200,
+        &scale_of(&updated.object),
+        ctx.accept.encoding,
+    ))
 }
 
 #[cfg(test)]

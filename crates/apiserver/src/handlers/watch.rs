@@ -21,9 +21,9 @@ use crate::http::response::HttpResponse;
 use crate::registry::filter::ObjectFilter;
 use crate::registry::keys::collection_prefix;
 use crate::registry::store::storage_resource;
+use crate::registry::versions::present;
 use crate::server::{ApiServer, RequestContext};
 use crate::status::ApiError;
-use crate::registry::versions::present;
 use crate::watch_cache::{CacheEvent, CacheEventKind, CachedObject};
 
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
@@ -160,11 +160,16 @@ pub async fn watch(
     }
     let start = match ctx.query.non_empty("resourceVersion") {
         None => None,
-        Some(rv) => Some(rv.parse::<i64>().map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version: {rv:?}"))
-        })?),
+        Some(rv) => Some(
+            rv.parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?,
+        ),
     };
-    let timeout = match ctx.query.int("timeoutSeconds").map_err(ApiError::bad_request)? {
+    let timeout = match ctx
+        .query
+        .int("timeoutSeconds")
+        .map_err(ApiError::bad_request)?
+    {
         Some(seconds) if seconds > 0 => Duration::from_secs(seconds.unsigned_abs()),
         _ => Duration::from_secs(1800 + rand::rng().random_range(0..1800)),
     };
@@ -247,10 +252,14 @@ async fn run_watch(
                 return;
             }
         }
-        if plan.send_initial && plan.bookmarks {
-            if tx.send(plan.encoder.bookmark(last_sent, true)).await.is_err() {
-                return;
-            }
+        if plan.send_initial
+            && plan.bookmarks
+            && tx
+                .send(plan.encoder.bookmark(last_sent, true))
+                .await
+                .is_err()
+        {
+            return;
         }
         live = receiver;
     } else {

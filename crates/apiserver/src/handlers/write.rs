@@ -11,11 +11,13 @@ use crate::http::body::{decode_json, decode_yaml};
 use crate::http::negotiate::{body_format, BodyFormat};
 use crate::http::response::{add_warnings, value_response, HttpResponse};
 use crate::registry::object_meta::{
-    bump_generation_if_spec_changed, carry_on_update, fill_on_create, generated_name,
-    metadata_mut, meta_str, now_rfc3339,
+    bump_generation_if_spec_changed, carry_on_update, fill_on_create, generated_name, meta_str,
+    metadata_mut, now_rfc3339,
 };
 use crate::registry::service_allocation::node_ports_of;
-use crate::registry::strategy::{prepare_for_create, prepare_for_update, uses_generation, WriteTarget};
+use crate::registry::strategy::{
+    prepare_for_create, prepare_for_update, uses_generation, WriteTarget,
+};
 use crate::server::{ApiServer, RequestContext};
 use crate::status::{success_status, ApiError};
 
@@ -58,7 +60,12 @@ fn validate_new(info: &ResourceInfo, object: &Value) -> Result<(), ApiError> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid(info.group, info.kind, crate::registry::object_meta::name_of(object), &errors))
+        Err(ApiError::invalid(
+            info.group,
+            info.kind,
+            crate::registry::object_meta::name_of(object),
+            &errors,
+        ))
     }
 }
 
@@ -67,7 +74,12 @@ fn validate_changed(info: &ResourceInfo, new: &Value, old: &Value) -> Result<(),
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid(info.group, info.kind, crate::registry::object_meta::name_of(new), &errors))
+        Err(ApiError::invalid(
+            info.group,
+            info.kind,
+            crate::registry::object_meta::name_of(new),
+            &errors,
+        ))
     }
 }
 
@@ -190,7 +202,12 @@ pub async fn guaranteed_update(
     let dry_run = is_dry_run(ctx)?;
     let manager = field_manager(ctx);
     loop {
-        let current = match server.registry.store.get(info, target.namespace, name).await {
+        let current = match server
+            .registry
+            .store
+            .get(info, target.namespace, name)
+            .await
+        {
             Ok(current) => Some(current),
             Err(error) if error.code == 404 && create_missing => None,
             Err(error) => return Err(error),
@@ -249,20 +266,36 @@ pub async fn guaranteed_update(
             new = patch::apply::track_update(Some(old), &new, &options);
         }
         let mut unchanged_old = old.clone();
-        if let Some(meta) = unchanged_old.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(meta) = unchanged_old
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+        {
             meta.remove("resourceVersion");
         }
         if new == unchanged_old {
-            return Ok(Updated { object: old.clone(), created: false });
+            return Ok(Updated {
+                object: old.clone(),
+                created: false,
+            });
         }
         if dry_run {
-            return Ok(Updated { object: new, created: false });
+            return Ok(Updated {
+                object: new,
+                created: false,
+            });
         }
         if is_service(info) {
             let held = node_ports_of(old);
-            server.registry.services().sync_node_ports(&mut new, &held).await?;
+            server
+                .registry
+                .services()
+                .sync_node_ports(&mut new, &held)
+                .await?;
         }
-        let finalized = new.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some()
+        let finalized = new
+            .get("metadata")
+            .and_then(|m| m.get("deletionTimestamp"))
+            .is_some()
             && new
                 .get("metadata")
                 .and_then(|m| m.get("finalizers"))
@@ -286,7 +319,10 @@ pub async fn guaranteed_update(
                 if finalized && is_service(info) {
                     server.registry.services().release_all(&object).await;
                 }
-                return Ok(Updated { object, created: false });
+                return Ok(Updated {
+                    object,
+                    created: false,
+                });
             }
             Err(error) if error.code == 409 && requested_rv.is_none() => continue,
             Err(error) => return Err(error),
@@ -303,11 +339,13 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let info = target.info;
     let mut object = decode_object(ctx, body)?;
-    let raw_json = matches!(body_format(ctx.content_type.as_deref())?, BodyFormat::Json).then_some(body);
+    let raw_json =
+        matches!(body_format(ctx.content_type.as_deref())?, BodyFormat::Json).then_some(body);
     let warnings = check_fields(ctx, info, &object, raw_json)?;
     check_type(info, &mut object)?;
     let mutation = move |_: Option<&Value>| Ok(object.clone());
-    let updated = guaranteed_update(server, ctx, target, write_target, &mutation, false, true).await?;
+    let updated =
+        guaranteed_update(server, ctx, target, write_target, &mutation, false, true).await?;
     let mut response = object_response(ctx, info, 200, &updated.object);
     add_warnings(&mut response, &warnings);
     Ok(response)
@@ -318,10 +356,8 @@ fn apply_error(error: patch::apply::ApplyError) -> ApiError {
         patch::apply::ApplyError::Conflicts(conflicts) => {
             let mut api_error = ApiError::conflict("", "", "", "");
             api_error.message = error.to_string();
-            api_error.kind = None;
-            api_error.group = None;
-            api_error.name = None;
-            api_error.causes = conflicts
+            api_error.details = Box::default();
+            api_error.details.causes = conflicts
                 .iter()
                 .map(|c| crate::status::StatusCause {
                     reason: "FieldManagerConflict".into(),
@@ -378,7 +414,11 @@ pub async fn patch(
         BodyFormat::JsonPatch | BodyFormat::MergePatch | BodyFormat::StrategicMergePatch => {
             decode_json(body)?
         }
-        _ => return Err(ApiError::unsupported_media_type(ctx.content_type.as_deref().unwrap_or(""))),
+        _ => {
+            return Err(ApiError::unsupported_media_type(
+                ctx.content_type.as_deref().unwrap_or(""),
+            ))
+        }
     };
     let mut warnings = Vec::new();
     if format == BodyFormat::ApplyPatch {
@@ -394,14 +434,22 @@ pub async fn patch(
     let schema = patch::Schema::for_kind(&api_version, info.kind);
     let now = now_rfc3339();
     let is_apply = format == BodyFormat::ApplyPatch;
-    let apply_subresource = if write_target == WriteTarget::Status { "status" } else { "" };
+    let apply_subresource = if write_target == WriteTarget::Status {
+        "status"
+    } else {
+        ""
+    };
     let mutation = move |current: Option<&Value>| -> Result<Value, ApiError> {
         // The patch alone decides whether a resourceVersion precondition applies.
         let base = current.map(without_resource_version);
         let current = base.as_ref();
         match (format, current) {
-            (BodyFormat::JsonPatch, Some(c)) => patch::apply_json_patch(c, &patch_doc).map_err(patch_error),
-            (BodyFormat::MergePatch, Some(c)) => patch::merge_patch(c, &patch_doc).map_err(patch_error),
+            (BodyFormat::JsonPatch, Some(c)) => {
+                patch::apply_json_patch(c, &patch_doc).map_err(patch_error)
+            }
+            (BodyFormat::MergePatch, Some(c)) => {
+                patch::merge_patch(c, &patch_doc).map_err(patch_error)
+            }
             (BodyFormat::StrategicMergePatch, Some(c)) => {
                 patch::strategic_merge(c, &patch_doc, &schema).map_err(patch_error)
             }
@@ -419,11 +467,23 @@ pub async fn patch(
                 };
                 patch::apply::apply(live, &applied, &options).map_err(apply_error)
             }
-            _ => Err(ApiError::not_found(info.group, info.plural, target.name.unwrap_or(""))),
+            _ => Err(ApiError::not_found(
+                info.group,
+                info.plural,
+                target.name.unwrap_or(""),
+            )),
         }
     };
-    let updated =
-        guaranteed_update(server, ctx, target, write_target, &mutation, is_apply, !is_apply).await?;
+    let updated = guaranteed_update(
+        server,
+        ctx,
+        target,
+        write_target,
+        &mutation,
+        is_apply,
+        !is_apply,
+    )
+    .await?;
     let code = if updated.created { 201 } else { 200 };
     let mut response = object_response(ctx, info, code, &updated.object);
     add_warnings(&mut response, &warnings);
@@ -444,13 +504,24 @@ pub async fn bind(
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
         .ok_or_else(|| {
-            ApiError::invalid("", "Binding", target.name.unwrap_or(""), &[api::FieldError::required("target.name", "")])
+            ApiError::invalid(
+                "",
+                "Binding",
+                target.name.unwrap_or(""),
+                &[api::FieldError::required("target.name", "")],
+            )
         })?
         .to_string();
     let pod_name = target.name.unwrap_or("").to_string();
     let mutation = move |current: Option<&Value>| -> Result<Value, ApiError> {
-        let mut pod = current.cloned().ok_or_else(|| ApiError::not_found("", "pods", &pod_name))?;
-        let assigned = pod.get("spec").and_then(|s| s.get("nodeName")).and_then(Value::as_str).unwrap_or("");
+        let mut pod = current
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("", "pods", &pod_name))?;
+        let assigned = pod
+            .get("spec")
+            .and_then(|s| s.get("nodeName"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !assigned.is_empty() {
             return Err(ApiError::conflict(
                 "",
@@ -459,17 +530,45 @@ pub async fn bind(
                 &format!("pod {pod_name} is already assigned to node \"{assigned}\""),
             ));
         }
-        if pod.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some() {
-            return Err(ApiError::conflict("", "pods", &pod_name, "pod is being deleted, cannot be assigned to a host"));
+        if pod
+            .get("metadata")
+            .and_then(|m| m.get("deletionTimestamp"))
+            .is_some()
+        {
+            return Err(ApiError::conflict(
+                "",
+                "pods",
+                &pod_name,
+                "pod is being deleted, cannot be assigned to a host",
+            ));
         }
         pod["spec"]["nodeName"] = json!(node);
         let condition = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now_rfc3339()});
-        let conditions = pod["status"]["conditions"].as_array().cloned().unwrap_or_default();
-        let mut conditions: Vec<Value> = conditions.into_iter().filter(|c| c.get("type") != Some(&json!("PodScheduled"))).collect();
+        let conditions = pod["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut conditions: Vec<Value> = conditions
+            .into_iter()
+            .filter(|c| c.get("type") != Some(&json!("PodScheduled")))
+            .collect();
         conditions.push(condition);
         pod["status"]["conditions"] = Value::Array(conditions);
         Ok(pod)
     };
-    guaranteed_update(server, ctx, target, WriteTarget::Binding, &mutation, false, true).await?;
-    Ok(value_response(201, &success_status(None), ctx.accept.encoding))
+    guaranteed_update(
+        server,
+        ctx,
+        target,
+        WriteTarget::Binding,
+        &mutation,
+        false,
+        true,
+    )
+    .await?;
+    Ok(value_response(
+        201,
+        &success_status(None),
+        ctx.accept.encoding,
+    ))
 }

@@ -64,8 +64,7 @@ fn negotiate_one(range: &MediaRange<'_>) -> Option<Negotiated> {
     let representation = match param("as") {
         None => Representation::Object,
         Some(as_kind) => {
-            if param("g") != Some("meta.k8s.io") || !matches!(param("v"), Some("v1" | "v1beta1"))
-            {
+            if param("g") != Some("meta.k8s.io") || !matches!(param("v"), Some("v1" | "v1beta1")) {
                 return None;
             }
             match as_kind {
@@ -148,7 +147,9 @@ mod tests {
     #[test]
     fn protobuf_bodies_are_refused() {
         assert_eq!(
-            body_format(Some("application/vnd.kubernetes.protobuf")).unwrap_err().code,
+            body_format(Some("application/vnd.kubernetes.protobuf"))
+                .unwrap_err()
+                .code,
             415
         );
         assert_eq!(

@@ -56,7 +56,9 @@ mod tests {
 
     #[test]
     fn decodes_selectors() {
-        let q = Query::parse(Some("labelSelector=app%3Dweb%2Ctier+in+%28a%29&limit=5&watch"));
+        let q = Query::parse(Some(
+            "labelSelector=app%3Dweb%2Ctier+in+%28a%29&limit=5&watch",
+        ));
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (a)"));
         assert_eq!(q.int("limit"), Ok(Some(5)));
         assert!(q.flag("watch"));

@@ -16,9 +16,10 @@ pub fn bytes_response(code: u16, content_type: &'static str, bytes: Bytes) -> Ht
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     response
 }
 
@@ -45,7 +46,7 @@ pub fn error_response(error: &ApiError) -> HttpResponse {
         error.code,
         Bytes::from(serde_json::to_vec(&error.to_status()).unwrap_or_default()),
     );
-    if let Some(seconds) = error.retry_after_seconds {
+    if let Some(seconds) = error.details.retry_after_seconds {
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }

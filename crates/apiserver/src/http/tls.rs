@@ -44,7 +44,10 @@ pub fn server_config(pki: &ClusterPki) -> Result<Arc<ServerConfig>, TlsError> {
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(certs(&pki.serving_cert_pem)?, private_key(&pki.serving_key_pem)?)?;
+        .with_single_cert(
+            certs(&pki.serving_cert_pem)?,
+            private_key(&pki.serving_key_pem)?,
+        )?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

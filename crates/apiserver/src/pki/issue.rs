@@ -72,7 +72,9 @@ pub fn new_leaf(
     match usage {
         LeafUsage::Server { dns_names, ips } => {
             for name in dns_names {
-                params.subject_alt_names.push(SanType::DnsName(name.try_into()?));
+                params
+                    .subject_alt_names
+                    .push(SanType::DnsName(name.try_into()?));
             }
             for ip in ips {
                 params.subject_alt_names.push(SanType::IpAddress(ip));

@@ -15,7 +15,10 @@ fn namespaces() -> Result<&'static ResourceInfo, ApiError> {
 }
 
 fn is_terminating(namespace: &Value) -> bool {
-    namespace.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some()
+    namespace
+        .get("metadata")
+        .and_then(|m| m.get("deletionTimestamp"))
+        .is_some()
         || namespace
             .get("status")
             .and_then(|s| s.get("phase"))
@@ -52,7 +55,7 @@ impl Registry {
             error.message = format!(
                 "unable to create new content in namespace {namespace} because it is being terminated"
             );
-            error.causes = vec![StatusCause {
+            error.details.causes = vec![StatusCause {
                 reason: "NamespaceTerminating".into(),
                 message: format!("namespace {namespace} is being terminated"),
                 field: "metadata.namespace".into(),

@@ -35,7 +35,11 @@ fn wants_node_ports(service: &Value) -> bool {
 
 fn owner(service: &Value) -> Vec<u8> {
     let meta = service.get("metadata");
-    let part = |f: &str| meta.and_then(|m| m.get(f)).and_then(Value::as_str).unwrap_or("");
+    let part = |f: &str| {
+        meta.and_then(|m| m.get(f))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
     format!("{}/{}", part("namespace"), part("name")).into_bytes()
 }
 
@@ -106,7 +110,10 @@ impl ServiceAllocator<'_> {
         let start = rand::rng().random_range(0..size.max(1));
         for offset in 0..size {
             let ip = Ipv4Addr::from(u32::from(self.cidr.0) + 1 + (start + offset) % size);
-            if self.claim(format!("{IP_CLAIMS}{ip}"), owner.clone()).await? {
+            if self
+                .claim(format!("{IP_CLAIMS}{ip}"), owner.clone())
+                .await?
+            {
                 return Ok(ip);
             }
         }
@@ -119,7 +126,10 @@ impl ServiceAllocator<'_> {
         let start = rand::rng().random_range(0..size);
         for offset in 0..size {
             let port = low + u16::try_from((start + offset) % size).unwrap_or(0);
-            if self.claim(format!("{PORT_CLAIMS}{port}"), owner.clone()).await? {
+            if self
+                .claim(format!("{PORT_CLAIMS}{port}"), owner.clone())
+                .await?
+            {
                 return Ok(port);
             }
         }
@@ -142,15 +152,21 @@ impl ServiceAllocator<'_> {
                         return Err(invalid(service, vec![FieldError::invalid(
                             field,
                             json!(ip),
-                            &format!("provided IP is not in the valid range. The range of valid IPs is {}/{}", self.cidr.0, self.cidr.1),
+                            format!("provided IP is not in the valid range. The range of valid IPs is {}/{}", self.cidr.0, self.cidr.1),
                         )]));
                     };
-                    if !self.claim(format!("{IP_CLAIMS}{parsed}"), owner.clone()).await? {
-                        return Err(invalid(service, vec![FieldError::invalid(
-                            field,
-                            json!(ip),
-                            "provided IP is already allocated",
-                        )]));
+                    if !self
+                        .claim(format!("{IP_CLAIMS}{parsed}"), owner.clone())
+                        .await?
+                    {
+                        return Err(invalid(
+                            service,
+                            vec![FieldError::invalid(
+                                field,
+                                json!(ip),
+                                "provided IP is already allocated",
+                            )],
+                        ));
                     }
                     service["spec"]["clusterIPs"] = json!([ip]);
                 }
@@ -204,18 +220,26 @@ impl ServiceAllocator<'_> {
                         return Err(ApiError::invalid("", "Service", "", &[FieldError::invalid(
                             &field,
                             json!(requested),
-                            &format!("provided port is not in the valid range. The range of valid ports is {low}-{high}"),
+                            format!("provided port is not in the valid range. The range of valid ports is {low}-{high}"),
                         )]));
                     }
-                    if !self.claim(format!("{PORT_CLAIMS}{requested}"), owner.clone()).await? {
+                    if !self
+                        .claim(format!("{PORT_CLAIMS}{requested}"), owner.clone())
+                        .await?
+                    {
                         for p in claimed_now {
                             self.release(format!("{PORT_CLAIMS}{p}")).await;
                         }
-                        return Err(ApiError::invalid("", "Service", "", &[FieldError::invalid(
-                            &field,
-                            json!(requested),
-                            "provided port is already allocated",
-                        )]));
+                        return Err(ApiError::invalid(
+                            "",
+                            "Service",
+                            "",
+                            &[FieldError::invalid(
+                                &field,
+                                json!(requested),
+                                "provided port is already allocated",
+                            )],
+                        ));
                     }
                     claimed_now.push(requested);
                 }

@@ -7,7 +7,9 @@ use crate::status::ApiError;
 
 pub fn api_error(info: &ResourceInfo, name: &str, error: StorageError) -> ApiError {
     match error {
-        StorageError::AlreadyExists { .. } => ApiError::already_exists(info.group, info.plural, name),
+        StorageError::AlreadyExists { .. } => {
+            ApiError::already_exists(info.group, info.plural, name)
+        }
         StorageError::NotFound { .. } => ApiError::not_found(info.group, info.plural, name),
         StorageError::Conflict { .. } => ApiError::modified(info.group, info.plural, name),
         StorageError::Compacted {

@@ -22,8 +22,14 @@ pub enum WriteTarget {
 pub fn uses_generation(info: &ResourceInfo) -> bool {
     matches!(
         info.group,
-        "apps" | "batch" | "policy" | "autoscaling" | "apiextensions.k8s.io" | "networking.k8s.io"
-            | "flowcontrol.apiserver.k8s.io" | "admissionregistration.k8s.io"
+        "apps"
+            | "batch"
+            | "policy"
+            | "autoscaling"
+            | "apiextensions.k8s.io"
+            | "networking.k8s.io"
+            | "flowcontrol.apiserver.k8s.io"
+            | "admissionregistration.k8s.io"
     ) || matches!(
         (info.group, info.kind),
         ("", "ReplicationController") | ("", "Service")
@@ -41,8 +47,12 @@ fn qos_class(spec: &Value) -> &'static str {
     let mut guaranteed = true;
     for container in &containers {
         let resources = container.get("resources");
-        let requests = resources.and_then(|r| r.get("requests")).and_then(Value::as_object);
-        let limits = resources.and_then(|r| r.get("limits")).and_then(Value::as_object);
+        let requests = resources
+            .and_then(|r| r.get("requests"))
+            .and_then(Value::as_object);
+        let limits = resources
+            .and_then(|r| r.get("limits"))
+            .and_then(Value::as_object);
         if requests.is_some_and(|r| !r.is_empty()) || limits.is_some_and(|l| !l.is_empty()) {
             any_set = true;
         }
@@ -71,7 +81,10 @@ pub fn prepare_for_create(info: &ResourceInfo, object: &mut Value) {
     match (info.group, info.kind) {
         ("", "Pod") => {
             let qos = fields.get("spec").map(qos_class).unwrap_or("BestEffort");
-            fields.insert("status".into(), json!({"phase": "Pending", "qosClass": qos}));
+            fields.insert(
+                "status".into(),
+                json!({"phase": "Pending", "qosClass": qos}),
+            );
         }
         ("", "Namespace") => {
             fields.insert("status".into(), json!({"phase": "Active"}));
@@ -122,7 +135,10 @@ pub fn prepare_for_update(info: &ResourceInfo, target: WriteTarget, new: &mut Va
         }
         WriteTarget::Status => {
             let status = new.get("status").cloned();
-            let managed = new.get("metadata").and_then(|m| m.get("managedFields")).cloned();
+            let managed = new
+                .get("metadata")
+                .and_then(|m| m.get("managedFields"))
+                .cloned();
             *new = old.clone();
             if let Some(fields) = new.as_object_mut() {
                 match status {
@@ -179,6 +195,9 @@ mod tests {
         let mut pod = json!({"spec": {"containers": [{"name": "a", "image": "x",
             "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}, "status": {"phase": "Running"}});
         prepare_for_create(pods, &mut pod);
-        assert_eq!(pod["status"], json!({"phase": "Pending", "qosClass": "Guaranteed"}));
+        assert_eq!(
+            pod["status"],
+            json!({"phase": "Pending", "qosClass": "Guaranteed"})
+        );
     }
 }

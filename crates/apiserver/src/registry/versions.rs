@@ -35,7 +35,11 @@ pub fn present(info: &ResourceInfo, cached: &Arc<CachedObject>) -> Arc<CachedObj
         return cached.clone();
     }
     match api::conversion::from_storage(info, &cached.object) {
-        Ok(converted) => Arc::new(CachedObject::new(cached.key.clone(), cached.revision, converted)),
+        Ok(converted) => Arc::new(CachedObject::new(
+            cached.key.clone(),
+            cached.revision,
+            converted,
+        )),
         Err(error) => {
             tracing::warn!(key = %cached.key, %error, "cannot convert a cached object");
             cached.clone()

@@ -86,6 +86,9 @@ impl State {
     }
 }
 
+/// The objects under a prefix, and every change after them.
+pub type Snapshot = (Vec<Arc<CachedObject>>, broadcast::Receiver<Arc<CacheEvent>>);
+
 /// A live subscription: events with revision > `after` that were not in the replayed history.
 pub struct Subscription {
     pub replay: Vec<Arc<CacheEvent>>,
@@ -197,10 +200,7 @@ impl ResourceCache {
     }
 
     /// Subscribe to live changes and take a snapshot of the current objects at the same instant.
-    pub fn snapshot_and_subscribe(
-        &self,
-        prefix: &str,
-    ) -> Option<(Vec<Arc<CachedObject>>, broadcast::Receiver<Arc<CacheEvent>>)> {
+    pub fn snapshot_and_subscribe(&self, prefix: &str) -> Option<Snapshot> {
         let mut state = self.state.write().ok()?;
         let objects = state
             .objects

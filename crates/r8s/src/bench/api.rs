@@ -109,21 +109,31 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let _ = maps
         .delete_collection(&DeleteParams::default(), &ListParams::default())
         .await;
-    let _ = namespaces.delete(&namespace, &DeleteParams::default()).await;
+    let _ = namespaces
+        .delete(&namespace, &DeleteParams::default())
+        .await;
     result
 }
 
-async fn measure(client: &kube::Client, namespace: &str, args: &ApiBenchArgs) -> anyhow::Result<()> {
+async fn measure(
+    client: &kube::Client,
+    namespace: &str,
+    args: &ApiBenchArgs,
+) -> anyhow::Result<()> {
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let maps = Arc::new(maps);
     let pp = PostParams::default();
     println!("# r8s bench api — namespace {namespace}");
-    for (concurrency, count, prefix) in [(1, args.serial, "s"), (args.concurrency, args.parallel, "p")] {
+    for (concurrency, count, prefix) in [
+        (1, args.serial, "s"),
+        (args.concurrency, args.parallel, "p"),
+    ] {
         let (l, wall) = phase("create", count, concurrency, |i| {
             let maps = maps.clone();
             let pp = pp.clone();
             async move {
-                maps.create(&pp, &config_map(format!("{prefix}-{i}"))).await?;
+                maps.create(&pp, &config_map(format!("{prefix}-{i}")))
+                    .await?;
                 Ok(())
             }
         })
@@ -201,7 +211,9 @@ async fn watch_delivery(maps: &Api<ConfigMap>, events: usize) -> anyhow::Result<
         maps.create(&PostParams::default(), &cm).await?;
         loop {
             match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-                Ok(Some(Ok(WatchEvent::Added(o)))) if o.metadata.name.as_deref() == Some(&format!("w-{i}")) => {
+                Ok(Some(Ok(WatchEvent::Added(o))))
+                    if o.metadata.name.as_deref() == Some(&format!("w-{i}")) =>
+                {
                     samples.push(sent.elapsed());
                     break;
                 }

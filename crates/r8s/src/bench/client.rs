@@ -8,9 +8,10 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 pub async fn client_from(path: &Path) -> anyhow::Result<kube::Client> {
     let kubeconfig = Kubeconfig::read_from(path)
         .with_context(|| format!("reading kubeconfig {}", path.display()))?;
-    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .context("loading kubeconfig")?;
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .context("loading kubeconfig")?;
     // Benchmarks measure the server, not client-side throttling.
     config.read_timeout = Some(std::time::Duration::from_secs(120));
     kube::Client::try_from(config).context("building client")

@@ -21,7 +21,7 @@ impl Progress {
     pub fn tick(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let step = (self.total / 50).max(1);
-        if done % step == 0 || done == self.total {
+        if done.is_multiple_of(step) || done == self.total {
             let width = 30;
             let filled = done * width / self.total.max(1);
             let _ = write!(

@@ -34,7 +34,10 @@ fn kill_during_write_burst_loses_no_acknowledged_write() {
                 let acked = acked.clone();
                 async move {
                     let cm = ConfigMap {
-                        metadata: ObjectMeta { name: Some(format!("burst-{i}")), ..ObjectMeta::default() },
+                        metadata: ObjectMeta {
+                            name: Some(format!("burst-{i}")),
+                            ..ObjectMeta::default()
+                        },
                         ..ConfigMap::default()
                     };
                     if maps.create(&PostParams::default(), &cm).await.is_ok() {
@@ -48,7 +51,9 @@ fn kill_during_write_burst_loses_no_acknowledged_write() {
             while acked.lock().unwrap().len() < 300 {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
         };
         tokio::select! {
             _ = burst => {}
@@ -61,6 +66,9 @@ fn kill_during_write_burst_loses_no_acknowledged_write() {
     let acked = acknowledged.lock().unwrap().clone();
     assert!(acked.len() >= 300);
     for name in &acked {
-        assert!(names.contains(&format!("configmap/{name}\n")), "acknowledged {name} was lost");
+        assert!(
+            names.contains(&format!("configmap/{name}\n")),
+            "acknowledged {name} was lost"
+        );
     }
 }

@@ -87,7 +87,11 @@ impl Server {
                     panic!("r8s server exited early ({status}): {}", self.log());
                 }
             }
-            assert!(Instant::now() < deadline, "server not ready: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "server not ready: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -1,11 +1,11 @@
 //! End-to-end tests: the real `r8s` binary, driven by the real `/usr/bin/kubectl` (and the official
 //! Python client), against the embedded store and against etcd.
 
-mod harness;
 mod etcd;
+mod harness;
 mod scenarios;
 
-mod startup;
-mod suite;
 mod durability;
 mod python_client;
+mod startup;
+mod suite;

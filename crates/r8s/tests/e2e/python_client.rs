@@ -11,10 +11,17 @@ fn official_python_client_works() {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    assert!(available, "the Python client is missing: python3 -m pip install kubernetes (scripts/test.sh does)");
+    assert!(
+        available,
+        "the Python client is missing: python3 -m pip install kubernetes (scripts/test.sh does)"
+    );
     let s = Server::start();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/client_check.py");
-    let out = Command::new("python3").arg(script).arg(s.kubeconfig()).output().unwrap();
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(s.kubeconfig())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "stdout: {}\nstderr: {}\nserver: {}",

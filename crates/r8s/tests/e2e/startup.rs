@@ -12,20 +12,36 @@ fn first_start_writes_kubeconfig_and_bootstraps() {
     let extra = tempfile::tempdir().unwrap();
     let copy = extra.path().join("nested/admin.yaml");
     let s = Server::start_with(&["--write-kubeconfig", path_str(&copy)]);
-    let mode = std::fs::metadata(s.kubeconfig()).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(s.kubeconfig())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     assert!(copy.exists());
     let namespaces = s.ok(&["get", "namespaces", "-o", "name"]);
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        assert!(namespaces.contains(&format!("namespace/{ns}")), "{namespaces}");
+        assert!(
+            namespaces.contains(&format!("namespace/{ns}")),
+            "{namespaces}"
+        );
     }
     let svc = s.ok(&["get", "svc", "kubernetes", "-n", "default"]);
-    assert!(svc.contains("10.43.0.1") && svc.contains("443/TCP"), "{svc}");
+    assert!(
+        svc.contains("10.43.0.1") && svc.contains("443/TCP"),
+        "{svc}"
+    );
     let verbose = s.ok(&["get", "--raw", "/readyz?verbose"]);
-    assert!(verbose.contains("[+]ping ok") && verbose.contains("readyz check passed"), "{verbose}");
+    assert!(
+        verbose.contains("[+]ping ok") && verbose.contains("readyz check passed"),
+        "{verbose}"
+    );
     assert_eq!(s.ok(&["get", "--raw", "/livez"]), "ok");
     let version = s.ok(&["version", "-o", "json"]);
-    assert!(version.contains("\"gitVersion\": \"v1.33.0+r8s\""), "{version}");
+    assert!(
+        version.contains("\"gitVersion\": \"v1.33.0+r8s\""),
+        "{version}"
+    );
     let metrics = s.ok(&["get", "--raw", "/metrics"]);
     assert!(metrics.contains("apiserver_request_total{"), "{metrics}");
 }
@@ -34,19 +50,33 @@ fn first_start_writes_kubeconfig_and_bootstraps() {
 fn anonymous_and_token_authentication() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens.csv");
-    std::fs::write(&tokens, "admintoken,alice,1,\"system:masters\"\nplaintoken,bob,2,dev\n").unwrap();
+    std::fs::write(
+        &tokens,
+        "admintoken,alice,1,\"system:masters\"\nplaintoken,bob,2,dev\n",
+    )
+    .unwrap();
     let s = Server::start_with(&["--token-file", path_str(&tokens)]);
     let server = format!("https://127.0.0.1:{}", s.port);
     let as_token = |token: &str, args: &[&str]| {
         Command::new(KUBECTL)
-            .args(["--kubeconfig", "/dev/null", "--server", &server, "--insecure-skip-tls-verify"])
+            .args([
+                "--kubeconfig",
+                "/dev/null",
+                "--server",
+                &server,
+                "--insecure-skip-tls-verify",
+            ])
             .args(["--token", token])
             .args(args)
             .output()
             .unwrap()
     };
     let out = as_token("admintoken", &["get", "ns", "-o", "name"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = as_token("plaintoken", &["get", "configmaps"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("User \"bob\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"default\""), "{err}");
@@ -65,7 +95,10 @@ fn anonymous_and_token_authentication() {
     let version = curl("/version");
     assert!(version.contains("v1.33.0+r8s"), "{version}");
     let denied = curl("/api/v1/namespaces");
-    assert!(denied.contains("\"code\":401") && denied.contains("Unauthorized"), "{denied}");
+    assert!(
+        denied.contains("\"code\":401") && denied.contains("Unauthorized"),
+        "{denied}"
+    );
 }
 
 #[test]
@@ -101,22 +134,53 @@ fn kubectl_get_watch_streams_changes() {
     let _ = watcher.kill();
     let _ = watcher.wait();
     let text = seen.join("\n");
-    assert!(text.contains("ADDED") && text.contains("MODIFIED") && text.contains("DELETED"), "{text}");
+    assert!(
+        text.contains("ADDED") && text.contains("MODIFIED") && text.contains("DELETED"),
+        "{text}"
+    );
     assert!(text.contains("watched"), "{text}");
 }
 
 #[test]
 fn restart_keeps_objects_and_resumes_watches() {
     let mut s = Server::start();
-    let file = manifest(&s, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\ndata:\n  a: \"1\"\n");
+    let file = manifest(
+        &s,
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\ndata:\n  a: \"1\"\n",
+    );
     s.ok(&["create", "-f", path_str(&file)]);
-    let rv_before: i64 = s.ok(&["get", "cm", "kept", "-o", "jsonpath={.metadata.resourceVersion}"]).parse().unwrap();
+    let rv_before: i64 = s
+        .ok(&[
+            "get",
+            "cm",
+            "kept",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}",
+        ])
+        .parse()
+        .unwrap();
     s.restart();
-    assert_eq!(s.ok(&["get", "cm", "kept", "-o", "jsonpath={.data.a}"]), "1");
+    assert_eq!(
+        s.ok(&["get", "cm", "kept", "-o", "jsonpath={.data.a}"]),
+        "1"
+    );
     s.ok(&["create", "configmap", "after-restart"]);
     s.ok(&["patch", "cm", "kept", "-p", r#"{"data":{"a":"2"}}"#]);
-    let rv_after: i64 = s.ok(&["get", "cm", "kept", "-o", "jsonpath={.metadata.resourceVersion}"]).parse().unwrap();
-    assert!(rv_after > rv_before, "resourceVersions only grow: {rv_before} -> {rv_after}");
+    let rv_after: i64 = s
+        .ok(&[
+            "get",
+            "cm",
+            "kept",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}",
+        ])
+        .parse()
+        .unwrap();
+    assert!(
+        rv_after > rv_before,
+        "resourceVersions only grow: {rv_before} -> {rv_after}"
+    );
     s.kill_and_restart();
     // A watch resumed from the revision before the restart gets exactly the missed events.
     let events = s.ok(&[
@@ -124,14 +188,28 @@ fn restart_keeps_objects_and_resumes_watches() {
         "--raw",
         &format!("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv_before}&timeoutSeconds=2"),
     ]);
-    let lines: Vec<serde_json::Value> = events.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let summary: Vec<(String, String)> = lines
         .iter()
-        .map(|e| (e["type"].as_str().unwrap().to_string(), e["object"]["metadata"]["name"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["object"]["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        vec![("ADDED".to_string(), "after-restart".to_string()), ("MODIFIED".to_string(), "kept".to_string())],
+        vec![
+            ("ADDED".to_string(), "after-restart".to_string()),
+            ("MODIFIED".to_string(), "kept".to_string())
+        ],
         "{events}"
     );
 }
