@@ -1,0 +1,2 @@
+//! Leader election on coordination.k8s.io Leases, through the API like any client.
+#![forbid(unsafe_code)]

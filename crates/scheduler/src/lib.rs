@@ -1,0 +1,2 @@
+//! The scheduler: binds pods to nodes through the API.
+#![forbid(unsafe_code)]
