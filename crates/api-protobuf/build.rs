@@ -3,12 +3,13 @@
 //! Field numbers and wire types come from the prost attributes in the `k8s-pb` crate's sources
 //! (generated from upstream's `generated.proto`); JSON field names come from the Deserialize impls
 //! in the `k8s-openapi` crate's sources (`"clusterIP" => Field::Key_cluster_ip`). Both crates are
-//! located through `cargo metadata`; nothing generated is committed: the table lands in OUT_DIR.
+//! found in Cargo's registry at the versions Cargo.lock pins (k8s-pb is a dev-dependency, and
+//! k8s-openapi a dependency of the workspace, so both are there); nothing generated is committed:
+//! the table lands in OUT_DIR.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// k8s-pb modules parsed (relative to its `src/`), as `a/b/c`.
 const MODULES: &[&str] = &[
@@ -175,7 +176,12 @@ fn main() {
     out.push_str("];\n");
     out.push_str("pub(crate) static KINDS: &[(&str, &str, usize)] = &[\n");
     for (package, kind, message) in &roots {
-        writeln!(out, "    ({package:?}, {kind:?}, {}),", index[message.as_str()]).expect("write");
+        writeln!(
+            out,
+            "    ({package:?}, {kind:?}, {}),",
+            index[message.as_str()]
+        )
+        .expect("write");
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
@@ -246,43 +252,43 @@ fn reachable(
     }
     seen
 }
-/// The source roots of k8s-pb and k8s-openapi, from `cargo metadata` of this workspace.
+/// The source roots of k8s-pb and k8s-openapi: the versions the workspace's Cargo.lock pins,
+/// unpacked in Cargo's registry cache (where every build of them unpacks them).
 fn locate_sources() -> (PathBuf, PathBuf) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"))
-        .join("Cargo.toml");
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline", "--manifest-path"])
-        .arg(&manifest)
-        .output()
-        .expect("running cargo metadata");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).expect("utf-8 metadata");
-    let manifests: Vec<PathBuf> = text
-        .split("\"manifest_path\":\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(|p| PathBuf::from(p.replace("\\\\", "\\")))
-        .collect();
-    let find = |prefix: &str| -> PathBuf {
-        manifests
-            .iter()
-            .filter_map(|m| m.parent())
-            .filter(|dir| {
-                dir.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_prefix(prefix))
-                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
+    let lock = manifest_dir
+        .ancestors()
+        .map(|dir| dir.join("Cargo.lock"))
+        .find(|path| path.is_file())
+        .expect("no Cargo.lock above the crate");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let lock_text = std::fs::read_to_string(&lock).expect("read Cargo.lock");
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .expect("neither CARGO_HOME nor HOME is set");
+    let registry = cargo_home.join("registry").join("src");
+    let find = |package: &str| -> PathBuf {
+        let header = format!("name = \"{package}\"\nversion = \"");
+        let version = lock_text
+            .split(&header)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{package} is not in {}", lock.display()));
+        let indexes = std::fs::read_dir(&registry)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", registry.display()));
+        indexes
+            .filter_map(Result::ok)
+            .map(|index| index.path().join(format!("{package}-{version}")))
+            .find(|dir| dir.join("src").is_dir())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{package}-{version} is not unpacked under {}",
+                    registry.display()
+                )
             })
-            .max()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| panic!("no {prefix}* package in cargo metadata"))
     };
-    (find("k8s-pb-"), find("k8s-openapi-"))
+    (find("k8s-pb"), find("k8s-openapi"))
 }
 
 /// Parses the prost structs of one module and its `impl crate::Resource` kinds.
@@ -385,7 +391,9 @@ fn parse_field(attribute: &str, declaration: &str, module: &[&str]) -> Field {
         assert!(key == "string", "map key {key} in {declaration}");
         let value = if value == "message" {
             let args = ty
-                .strip_prefix("::prost::alloc::collections::BTreeMap<::prost::alloc::string::String,")
+                .strip_prefix(
+                    "::prost::alloc::collections::BTreeMap<::prost::alloc::string::String,",
+                )
                 .and_then(|t| t.strip_suffix('>'))
                 .unwrap_or_else(|| panic!("odd map type {ty}"));
             Kind::Message(resolve(args, module))
@@ -427,7 +435,6 @@ fn scalar(name: &str) -> &'static str {
         "bool" => "Bool",
         "int32" => "Int32",
         "int64" => "Int64",
-        "double" => "Double",
         other => panic!("unsupported scalar type {other}"),
     }
 }
@@ -528,7 +535,9 @@ fn openapi_names(root: &Path) -> OpenApiNames {
                     let Some((json, _)) = rest.split_once("\" => Field::Key_") else {
                         continue;
                     };
-                    entry.entry(normalize(json)).or_insert_with(|| json.to_string());
+                    entry
+                        .entry(normalize(json))
+                        .or_insert_with(|| json.to_string());
                 }
             }
         }
@@ -599,7 +608,10 @@ fn field_names(
     }
     let all = flattened_names(full, messages, openapi);
     let unique: BTreeSet<&String> = all.iter().collect();
-    assert!(unique.len() == all.len() || special, "{full}: a JSON name twice");
+    assert!(
+        unique.len() == all.len() || special,
+        "{full}: a JSON name twice"
+    );
     out
 }
 

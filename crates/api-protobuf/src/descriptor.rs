@@ -9,7 +9,6 @@ pub(crate) enum Scalar {
     Bool,
     Int32,
     Int64,
-    Double,
 }
 
 /// Messages whose JSON form is not an object of their fields.
@@ -72,18 +71,9 @@ impl MessageDescriptor {
             .and_then(|i| fields.get(i))
     }
 
+    #[cfg(test)]
     pub fn field_by_json_name(&self, name: &str) -> Option<&'static FieldDescriptor> {
         self.fields.iter().find(|f| f.json_name == name)
-    }
-
-    /// The message's own name, e.g. `Secret`.
-    pub fn short_name(&self) -> &'static str {
-        self.name.rsplit('.').next().unwrap_or(self.name)
-    }
-
-    /// The package, e.g. `api.core.v1`.
-    pub fn package(&self) -> &'static str {
-        self.name.rsplit_once('.').map_or("", |(p, _)| p)
     }
 }
 
@@ -93,6 +83,7 @@ pub(crate) fn message(index: usize) -> &'static MessageDescriptor {
 }
 
 /// The message with the full name `name`.
+#[cfg(test)]
 pub(crate) fn message_by_name(name: &str) -> Option<&'static MessageDescriptor> {
     MESSAGES
         .binary_search_by(|m| m.name.cmp(name))
@@ -110,7 +101,11 @@ mod tests {
     fn table_is_sorted_and_fields_by_tag() {
         assert!(MESSAGES.windows(2).all(|w| w[0].name < w[1].name));
         for m in MESSAGES {
-            assert!(m.fields.windows(2).all(|w| w[0].tag < w[1].tag), "{}", m.name);
+            assert!(
+                m.fields.windows(2).all(|w| w[0].tag < w[1].tag),
+                "{}",
+                m.name
+            );
         }
     }
 

@@ -20,7 +20,10 @@ pub enum ProtobufError {
     #[error("{message}: field {tag} appears twice")]
     DuplicateField { message: &'static str, tag: u32 },
     #[error("{message}: {reason}")]
-    InvalidValue { message: &'static str, reason: String },
+    InvalidValue {
+        message: &'static str,
+        reason: String,
+    },
     #[error("{api_version}/{kind} is not a kind served as protobuf")]
     UnsupportedKind { api_version: String, kind: String },
     #[error("the object has no string apiVersion and kind")]

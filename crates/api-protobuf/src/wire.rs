@@ -1,9 +1,8 @@
-//! The protobuf wire primitives: varints, keys, length-delimited and fixed64 values.
+//! The protobuf wire primitives: varints, keys and length-delimited values.
 
 use crate::ProtobufError;
 
 pub(crate) const VARINT: u8 = 0;
-pub(crate) const FIXED64: u8 = 1;
 pub(crate) const LENGTH_DELIMITED: u8 = 2;
 
 /// Reads one message's bytes front to back.
@@ -62,18 +61,6 @@ impl<'a> Reader<'a> {
         self.position = end;
         Ok(slice)
     }
-
-    pub fn fixed64(&mut self) -> Result<u64, ProtobufError> {
-        let end = self.position + 8;
-        let slice = self
-            .bytes
-            .get(self.position..end)
-            .ok_or(ProtobufError::Truncated)?;
-        self.position = end;
-        let mut array = [0u8; 8];
-        array.copy_from_slice(slice);
-        Ok(u64::from_le_bytes(array))
-    }
 }
 
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -97,11 +84,6 @@ pub(crate) fn put_length_delimited(out: &mut Vec<u8>, tag: u32, bytes: &[u8]) {
 pub(crate) fn put_varint_field(out: &mut Vec<u8>, tag: u32, value: u64) {
     put_key(out, tag, VARINT);
     put_varint(out, value);
-}
-
-pub(crate) fn put_fixed64_field(out: &mut Vec<u8>, tag: u32, value: u64) {
-    put_key(out, tag, FIXED64);
-    out.extend_from_slice(&value.to_le_bytes());
 }
 
 #[cfg(test)]
@@ -128,6 +110,5 @@ mod tests {
             Reader::new(&[0x05, 1, 2]).length_delimited(),
             Err(ProtobufError::Truncated)
         );
-        assert_eq!(Reader::new(&[1, 2, 3]).fixed64(), Err(ProtobufError::Truncated));
     }
 }

@@ -1,2 +1,84 @@
 //! The controller manager's reconcile loops, one folder per controller.
+//!
+//! [`run`] holds leader election on `kube-system/kube-controller-manager` and, while leading, runs
+//! every controller listed in [`controllers`] as its own supervised task. To add a controller: add
+//! its `mod` line below and one `ControllerSpec::new("name", |context, cancel| name::run(context,
+//! cancel).boxed())` line to the list.
 #![forbid(unsafe_code)]
+
+mod context;
+mod error;
+mod event_recorder;
+mod options;
+mod owner_reference;
+mod supervisor;
+
+mod deployment;
+mod endpoints;
+mod endpointslice;
+mod endpointslice_mirroring;
+mod garbagecollector;
+mod namespace;
+mod replicaset;
+mod root_ca_cert_publisher;
+mod serviceaccount;
+
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+
+pub use context::ControllerContext;
+pub use error::ControllerError;
+pub use options::ControllerOptions;
+pub use supervisor::ControllerSpec;
+
+/// The Lease that elects the one running controller manager.
+pub const LEADER_LEASE_NAMESPACE: &str = "kube-system";
+pub const LEADER_LEASE_NAME: &str = "kube-controller-manager";
+
+/// Every controller this manager runs.
+pub fn controllers() -> Vec<ControllerSpec> {
+    vec![
+        ControllerSpec::new("namespace", |c, t| namespace::run(c, t).boxed()),
+        ControllerSpec::new("serviceaccount", |c, t| serviceaccount::run(c, t).boxed()),
+        ControllerSpec::new("root-ca-cert-publisher", |c, t| {
+            root_ca_cert_publisher::run(c, t).boxed()
+        }),
+        ControllerSpec::new("replicaset", |c, t| replicaset::run_replicasets(c, t).boxed()),
+        ControllerSpec::new("replicationcontroller", |c, t| {
+            replicaset::run_replication_controllers(c, t).boxed()
+        }),
+        ControllerSpec::new("garbagecollector", |c, t| garbagecollector::run(c, t).boxed()),
+        ControllerSpec::new("deployment", |c, t| deployment::run(c, t).boxed()),
+        ControllerSpec::new("endpoints", |c, t| endpoints::run(c, t).boxed()),
+        ControllerSpec::new("endpointslice", |c, t| endpointslice::run(c, t).boxed()),
+        ControllerSpec::new("endpointslice-mirroring", |c, t| {
+            endpointslice_mirroring::run(c, t).boxed()
+        }),
+    ]
+}
+
+/// Run every controller while this process holds the controller manager's Lease, until `cancel`.
+pub async fn run(
+    client: kube::Client,
+    options: ControllerOptions,
+    cancel: CancellationToken,
+) -> Result<(), ControllerError> {
+    let election = leader::LeaderElection::new(
+        client.clone(),
+        LEADER_LEASE_NAMESPACE,
+        LEADER_LEASE_NAME,
+        &options.identity,
+    );
+    let context = ControllerContext::new(client, options);
+    election
+        .run(cancel, |term| {
+            supervisor::run_all(context.clone(), controllers(), term)
+        })
+        .await?;
+    Ok(())
+}
+
+/// Run every controller without leader election (one manager only, or tests).
+pub async fn run_unelected(client: kube::Client, options: ControllerOptions, cancel: CancellationToken) {
+    supervisor::run_all(ControllerContext::new(client, options), controllers(), cancel).await;
+}

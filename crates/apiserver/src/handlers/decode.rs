@@ -4,16 +4,17 @@ use serde_json::Value;
 
 use api::ResourceInfo;
 
-use crate::http::body::{decode_json, decode_yaml, duplicate_fields};
+use crate::http::body::{decode_json, decode_protobuf, decode_yaml, duplicate_fields};
 use crate::http::negotiate::{body_format, BodyFormat};
 use crate::server::RequestContext;
 use crate::status::ApiError;
 
-/// Decode an object body (JSON or YAML, as Content-Type says).
+/// Decode an object body (JSON, YAML or protobuf, as Content-Type says).
 pub fn decode_object(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiError> {
     let value = match body_format(ctx.content_type.as_deref())? {
         BodyFormat::Json => decode_json(body)?,
         BodyFormat::Yaml => decode_yaml(body)?,
+        BodyFormat::Protobuf => decode_protobuf(body)?,
         _ => {
             return Err(ApiError::unsupported_media_type(
                 ctx.content_type.as_deref().unwrap_or(""),

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 use super::decode::is_dry_run;
 use super::output::{list_metadata, object_response};
 use super::resource::Target;
-use crate::http::body::decode_json;
 use crate::http::response::{value_response, HttpResponse};
 use crate::registry::filter::ObjectFilter;
 use crate::registry::keys::collection_prefix;
@@ -38,7 +37,7 @@ fn delete_options(ctx: &RequestContext, body: &[u8]) -> Result<DeleteOptions, Ap
         options.propagation = Some("Orphan".into());
     }
     if body.iter().any(|b| !b.is_ascii_whitespace()) {
-        let value = decode_json(body)?;
+        let value = super::decode::decode_object(ctx, body)?;
         if let Some(g) = value.get("gracePeriodSeconds").and_then(Value::as_i64) {
             options.grace_period_seconds = Some(g);
         }
@@ -324,7 +323,7 @@ pub async fn evict(
     body: &[u8],
 ) -> Result<HttpResponse, ApiError> {
     let name = target.name.unwrap_or("");
-    let eviction = decode_json(body)?;
+    let eviction = super::decode::decode_object(ctx, body)?;
     let namespace = target.namespace.unwrap_or("");
     let pod = server
         .registry

@@ -37,6 +37,15 @@ pub fn decode_json(bytes: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
+/// Decode a Kubernetes protobuf body; anything that cannot be decoded exactly is refused with 415.
+pub fn decode_protobuf(bytes: &[u8]) -> Result<Value, ApiError> {
+    api_protobuf::decode(bytes).map_err(|e| {
+        let mut error = ApiError::unsupported_media_type(api_protobuf::PROTOBUF_CONTENT_TYPE);
+        error.message = format!("cannot decode the protobuf body: {e}");
+        error
+    })
+}
+
 /// Decode a YAML body (one document).
 pub fn decode_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
     let text = std::str::from_utf8(bytes)

@@ -98,6 +98,8 @@ pub fn negotiate_accept(accept: Option<&str>) -> Result<Negotiated, ApiError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyFormat {
     Json,
+    /// Kubernetes protobuf (`k8s\0` envelope): built-in kinds only.
+    Protobuf,
     Yaml,
     JsonPatch,
     MergePatch,
@@ -111,6 +113,7 @@ pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, ApiError> {
     let essence = parse_media_range(raw).essence.to_ascii_lowercase();
     match essence.as_str() {
         "application/json" | "" => Ok(BodyFormat::Json),
+        "application/vnd.kubernetes.protobuf" => Ok(BodyFormat::Protobuf),
         "application/yaml" | "application/x-yaml" | "text/yaml" => Ok(BodyFormat::Yaml),
         "application/json-patch+json" => Ok(BodyFormat::JsonPatch),
         "application/merge-patch+json" => Ok(BodyFormat::MergePatch),
@@ -145,13 +148,12 @@ mod tests {
     }
 
     #[test]
-    fn protobuf_bodies_are_refused() {
+    fn body_formats() {
         assert_eq!(
-            body_format(Some("application/vnd.kubernetes.protobuf"))
-                .unwrap_err()
-                .code,
-            415
+            body_format(Some("application/vnd.kubernetes.protobuf")).unwrap(),
+            BodyFormat::Protobuf
         );
+        assert_eq!(body_format(Some("application/cbor")).unwrap_err().code, 415);
         assert_eq!(
             body_format(Some("application/strategic-merge-patch+json")).unwrap(),
             BodyFormat::StrategicMergePatch
