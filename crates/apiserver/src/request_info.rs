@@ -80,8 +80,10 @@ pub fn parse(method: &Method, path: &str, query: Option<&str>) -> RequestTarget 
         version,
         ..ResourceRequest::default()
     };
-    // namespaces/<ns>/<resource>... but `namespaces/<name>` alone is the namespace object itself.
-    if rest.first() == Some(&"namespaces") && rest.len() >= 3 {
+    // namespaces/<ns>/<resource>..., but `namespaces/<name>[/status|/finalize]` is the namespace
+    // object itself.
+    let namespace_subresource = matches!(rest.get(2), Some(&"status" | &"finalize"));
+    if rest.first() == Some(&"namespaces") && rest.len() >= 3 && !namespace_subresource {
         request.namespace = Some(rest[1].to_string());
         rest.drain(..2);
     }

@@ -160,14 +160,14 @@ pub fn list_response(
             out.put_slice(b"]}");
             json_bytes_response(200, out.freeze())
         }
-        (Representation::Object, Encoding::Yaml) => {
+        (Representation::Object, encoding @ (Encoding::Yaml | Encoding::Protobuf)) => {
             let list = json!({
                 "kind": info.list_kind(),
                 "apiVersion": info.api_version(),
                 "metadata": meta,
                 "items": objects.iter().map(|o| o.object.clone()).collect::<Vec<_>>(),
             });
-            value_response(200, &list, Encoding::Yaml)
+            value_response(200, &list, encoding)
         }
         (Representation::PartialObjectMetadata, encoding) => {
             let list = json!({

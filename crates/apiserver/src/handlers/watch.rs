@@ -151,6 +151,10 @@ pub async fn watch(
     target: &Target<'_>,
 ) -> Result<HttpResponse, ApiError> {
     let info = target.info;
+    // Watch streams are newline-delimited JSON events.
+    if ctx.accept.encoding != crate::http::negotiate::Encoding::Json {
+        return Err(ApiError::not_acceptable());
+    }
     let filter = ObjectFilter::from_query(info, &ctx.query)?;
     let segment = storage_resource(info)?;
     let mut prefix = collection_prefix(segment, target.namespace);

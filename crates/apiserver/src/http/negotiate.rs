@@ -7,6 +7,8 @@ use crate::status::ApiError;
 pub enum Encoding {
     Json,
     Yaml,
+    /// Kubernetes protobuf, only for clients that accept nothing else we speak.
+    Protobuf,
 }
 
 /// What shape of answer the client asked for.
@@ -82,16 +84,30 @@ fn negotiate_one(range: &MediaRange<'_>) -> Option<Negotiated> {
     })
 }
 
-/// The first acceptable representation in the Accept header, in the client's order.
+/// The first acceptable representation in the Accept header, in the client's order. JSON and YAML
+/// are preferred over protobuf, which is answered only to clients that accept nothing else.
 pub fn negotiate_accept(accept: Option<&str>) -> Result<Negotiated, ApiError> {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Ok(Negotiated::JSON);
     };
-    accept
+    if let Some(found) = accept
         .split(',')
         .map(parse_media_range)
         .find_map(|r| negotiate_one(&r))
-        .ok_or_else(ApiError::not_acceptable)
+    {
+        return Ok(found);
+    }
+    let protobuf = accept
+        .split(',')
+        .map(parse_media_range)
+        .any(|r| r.essence == "application/vnd.kubernetes.protobuf" && r.params.is_empty());
+    if protobuf {
+        return Ok(Negotiated {
+            encoding: Encoding::Protobuf,
+            representation: Representation::Object,
+        });
+    }
+    Err(ApiError::not_acceptable())
 }
 
 /// The format of a request body.
@@ -140,8 +156,10 @@ mod tests {
     }
 
     #[test]
-    fn protobuf_only_is_not_acceptable() {
-        let e = negotiate_accept(Some("application/vnd.kubernetes.protobuf")).unwrap_err();
+    fn protobuf_only_clients_get_protobuf() {
+        let n = negotiate_accept(Some("application/vnd.kubernetes.protobuf")).unwrap();
+        assert_eq!(n.encoding, Encoding::Protobuf);
+        let e = negotiate_accept(Some("application/vnd.kubernetes.protobuf;stream=watch")).unwrap_err();
         assert_eq!(e.code, 406);
         let n = negotiate_accept(Some("application/vnd.kubernetes.protobuf, */*")).unwrap();
         assert_eq!(n, Negotiated::JSON);

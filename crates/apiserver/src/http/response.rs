@@ -34,6 +34,10 @@ pub fn value_response(code: u16, value: &Value, encoding: Encoding) -> HttpRespo
             code,
             Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
         ),
+        Encoding::Protobuf => match api_protobuf::encode(value) {
+            Ok(bytes) => bytes_response(code, api_protobuf::PROTOBUF_CONTENT_TYPE, Bytes::from(bytes)),
+            Err(e) => error_response(&ApiError::internal(format!("encoding protobuf: {e}"))),
+        },
         Encoding::Yaml => match serde_saphyr::to_string(value) {
             Ok(text) => bytes_response(code, "application/yaml", Bytes::from(text)),
             Err(e) => error_response(&ApiError::internal(format!("encoding YAML: {e}"))),

@@ -1,5 +1,5 @@
-//! Events expire through storage leases; one lease is reused for the events of a minute, as
-//! upstream's lease manager does, instead of one lease per event.
+//! Events expire through storage leases; one lease is reused for the events of a short window
+//! (5% of the TTL, as upstream's lease manager), instead of one lease per event.
 
 use std::time::{Duration, Instant};
 
@@ -8,8 +8,8 @@ use tokio::sync::Mutex;
 
 use crate::status::ApiError;
 
-/// How long one lease is handed out before a new one is granted.
-const REUSE_WINDOW: Duration = Duration::from_secs(60);
+/// The share of the TTL during which one lease is handed out before a new one is granted.
+const REUSE_FRACTION: u32 = 20;
 
 pub struct EventLeases {
     ttl: Duration,
@@ -24,15 +24,16 @@ impl EventLeases {
         }
     }
 
-    /// A lease that expires between `ttl` and `ttl + 60 s` from now.
+    /// A lease that expires between `ttl` and `ttl + 5%` from now.
     pub async fn lease(&self, backend: &dyn Backend) -> Result<i64, ApiError> {
+        let window = self.ttl / REUSE_FRACTION;
         let mut current = self.current.lock().await;
         if let Some((id, granted)) = *current {
-            if granted.elapsed() < REUSE_WINDOW {
+            if granted.elapsed() < window {
                 return Ok(id);
             }
         }
-        let seconds = i64::try_from((self.ttl + REUSE_WINDOW).as_secs()).unwrap_or(i64::MAX);
+        let seconds = i64::try_from((self.ttl + window).as_secs().max(1)).unwrap_or(i64::MAX);
         let id = backend
             .grant_lease(seconds)
             .await

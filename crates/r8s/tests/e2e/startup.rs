@@ -213,3 +213,19 @@ fn restart_keeps_objects_and_resumes_watches() {
         "{events}"
     );
 }
+
+#[test]
+fn events_expire_after_the_event_ttl() {
+    let s = Server::start_with(&["--event-ttl", "2s"]);
+    let event = "apiVersion: v1\nkind: Event\nmetadata:\n  name: short-lived\ninvolvedObject:\n  kind: ConfigMap\n  name: x\n  namespace: default\nreason: Tested\nmessage: gone soon\n";
+    let file = manifest(&s, "event.yaml", event);
+    s.ok(&["create", "-f", path_str(&file)]);
+    s.ok(&["create", "configmap", "stays"]);
+    assert!(s.ok(&["get", "events", "-o", "name"]).contains("short-lived"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while s.ok(&["get", "events", "-o", "name"]).contains("short-lived") {
+        assert!(std::time::Instant::now() < deadline, "the event outlived its TTL");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(s.ok(&["get", "configmaps", "-o", "name"]).contains("stays"));
+}
