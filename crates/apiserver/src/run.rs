@@ -56,6 +56,8 @@ pub enum RunError {
 /// What a running server tells its caller.
 pub struct Started {
     pub kubeconfig_path: PathBuf,
+    /// The cluster CA (PEM), for clients and for publishing `kube-root-ca.crt`.
+    pub ca_cert_pem: String,
     pub address: SocketAddr,
     pub server: Arc<ApiServer>,
     /// Resolves when the server has stopped.
@@ -192,6 +194,7 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
     ));
     Ok(Started {
         kubeconfig_path,
+        ca_cert_pem: pki.ca_cert_pem.clone(),
         address,
         server,
         finished,

@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the control plane (API server with its storage).
     Server(ServerArgs),
+    /// Simulated nodes (kwok-like) for any cluster: register Nodes and drive the pods bound to them.
+    Sim(SimCommandArgs),
     /// Benchmarks that work against any cluster's kubeconfig.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -48,6 +50,18 @@ pub struct ServerArgs {
     /// Run the control plane only, without the local node agent.
     #[arg(long)]
     pub disable_agent: bool,
+    /// Do not run the scheduler in this server.
+    #[arg(long)]
+    pub disable_scheduler: bool,
+    /// Do not run the controller manager in this server.
+    #[arg(long)]
+    pub disable_controller_manager: bool,
+    /// Pod network; each node gets a /24 of it.
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// How long a node may stay silent before it is marked NotReady (Unknown).
+    #[arg(long, default_value = "40s")]
+    pub node_monitor_grace_period: String,
     /// Also write the admin kubeconfig here.
     #[arg(long)]
     pub write_kubeconfig: Option<PathBuf>,
@@ -61,6 +75,14 @@ pub struct ServerArgs {
     pub max_requests_inflight: usize,
     #[arg(long, default_value_t = 200)]
     pub max_mutating_requests_inflight: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SimCommandArgs {
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: PathBuf,
+    #[command(flatten)]
+    pub sim: sim::SimArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,8 +3,12 @@
 
 mod bench;
 mod cli;
+mod control_loops;
+mod kube_client;
 mod logging;
 mod server_command;
+mod shutdown;
+mod sim_command;
 
 use clap::Parser;
 
@@ -17,6 +21,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             cli::Command::Server(args) => server_command::run(args).await,
+            cli::Command::Sim(args) => sim_command::run(args).await,
             cli::Command::Bench(bench) => bench::run(bench).await,
         }
     })

@@ -26,21 +26,6 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
-async fn shutdown_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
-
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started_at = Instant::now();
     let api = ApiConfig {
@@ -81,8 +66,26 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         ready_after_ms = started_at.elapsed().as_millis() as u64,
         "r8s server is ready"
     );
+    crate::control_loops::start(
+        crate::control_loops::ControlLoops {
+            controller_manager: !args.disable_controller_manager,
+            scheduler: !args.disable_scheduler,
+            cluster_cidr: args.cluster_cidr.clone(),
+            node_monitor_grace_period: parse_duration(&args.node_monitor_grace_period)
+                .with_context(|| {
+                    format!(
+                        "--node-monitor-grace-period {:?} is not a duration",
+                        args.node_monitor_grace_period
+                    )
+                })?,
+        },
+        &started.kubeconfig_path,
+        started.ca_cert_pem.clone(),
+        cancel.clone(),
+    )
+    .await?;
     println!("export KUBECONFIG={}", started.kubeconfig_path.display());
-    shutdown_signal().await;
+    crate::shutdown::signal().await;
     tracing::info!("shutting down");
     cancel.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), started.finished).await;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
 use api::ResourceInfo;
-use storage::{EventKind, StorageError};
+use storage::EventKind;
 
 use super::output::{partial_metadata, table};
 use super::resource::Target;
@@ -20,6 +20,7 @@ use crate::http::negotiate::Representation;
 use crate::http::response::HttpResponse;
 use crate::registry::filter::ObjectFilter;
 use crate::registry::keys::collection_prefix;
+use crate::registry::storage_errors::api_error;
 use crate::registry::store::storage_resource;
 use crate::registry::versions::present;
 use crate::server::{ApiServer, RequestContext};
@@ -347,42 +348,23 @@ async fn watch_from_storage(
     after: i64,
     tx: mpsc::Sender<Bytes>,
 ) {
+    let info = plan.encoder.info;
     let mut stream = match backend.watch(&plan.prefix, after).await {
         Ok(stream) => stream,
-        Err(StorageError::Compacted {
-            requested,
-            compacted,
-        }) => {
-            let error = ApiError::gone(format!(
-                "too old resource version: {requested} ({compacted})"
-            ));
-            let _ = tx.send(Encoder::error(&error)).await;
-            return;
-        }
         Err(error) => {
-            let _ = tx
-                .send(Encoder::error(&ApiError::internal(error.to_string())))
-                .await;
+            let _ = tx.send(Encoder::error(&api_error(info, "", error))).await;
             return;
         }
     };
     while let Some(item) = stream.next().await {
         let event = match item {
             Ok(event) => event,
-            Err(StorageError::Compacted {
-                requested,
-                compacted,
-            }) => {
-                let error = ApiError::gone(format!(
-                    "too old resource version: {requested} ({compacted})"
-                ));
-                let _ = tx.send(Encoder::error(&error)).await;
+            Err(error) => {
+                let _ = tx.send(Encoder::error(&api_error(info, "", error))).await;
                 return;
             }
-            Err(_) => return,
         };
         let revision = event.kv.mod_revision;
-        let info = plan.encoder.info;
         let decode = |bytes: &[u8]| {
             serde_json::from_slice::<Value>(bytes)
                 .ok()

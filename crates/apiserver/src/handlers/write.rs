@@ -55,32 +55,27 @@ fn settle_namespace(
     Ok(())
 }
 
+/// 422 with every field error, or Ok when there are none.
+fn refuse_invalid(
+    info: &ResourceInfo,
+    object: &Value,
+    errors: Vec<api::FieldError>,
+) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let name = crate::registry::object_meta::name_of(object);
+    Err(ApiError::invalid(info.group, info.kind, name, &errors))
+}
+
 fn validate_new(info: &ResourceInfo, object: &Value) -> Result<(), ApiError> {
     let errors = api::validation::validate_create(info.group, info.kind, object);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            info.group,
-            info.kind,
-            crate::registry::object_meta::name_of(object),
-            &errors,
-        ))
-    }
+    refuse_invalid(info, object, errors)
 }
 
 fn validate_changed(info: &ResourceInfo, new: &Value, old: &Value) -> Result<(), ApiError> {
     let errors = api::validation::validate_update(info.group, info.kind, new, old);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            info.group,
-            info.kind,
-            crate::registry::object_meta::name_of(new),
-            &errors,
-        ))
-    }
+    refuse_invalid(info, new, errors)
 }
 
 pub async fn create(

@@ -159,7 +159,8 @@ mod tests {
     fn protobuf_only_clients_get_protobuf() {
         let n = negotiate_accept(Some("application/vnd.kubernetes.protobuf")).unwrap();
         assert_eq!(n.encoding, Encoding::Protobuf);
-        let e = negotiate_accept(Some("application/vnd.kubernetes.protobuf;stream=watch")).unwrap_err();
+        let e =
+            negotiate_accept(Some("application/vnd.kubernetes.protobuf;stream=watch")).unwrap_err();
         assert_eq!(e.code, 406);
         let n = negotiate_accept(Some("application/vnd.kubernetes.protobuf, */*")).unwrap();
         assert_eq!(n, Negotiated::JSON);

@@ -35,7 +35,11 @@ pub fn value_response(code: u16, value: &Value, encoding: Encoding) -> HttpRespo
             Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
         ),
         Encoding::Protobuf => match api_protobuf::encode(value) {
-            Ok(bytes) => bytes_response(code, api_protobuf::PROTOBUF_CONTENT_TYPE, Bytes::from(bytes)),
+            Ok(bytes) => bytes_response(
+                code,
+                api_protobuf::PROTOBUF_CONTENT_TYPE,
+                Bytes::from(bytes),
+            ),
             Err(e) => error_response(&ApiError::internal(format!("encoding protobuf: {e}"))),
         },
         Encoding::Yaml => match serde_saphyr::to_string(value) {

@@ -30,10 +30,7 @@ pub fn uses_generation(info: &ResourceInfo) -> bool {
             | "networking.k8s.io"
             | "flowcontrol.apiserver.k8s.io"
             | "admissionregistration.k8s.io"
-    ) || matches!(
-        (info.group, info.kind),
-        ("", "ReplicationController") | ("", "Service")
-    )
+    ) || (info.group.is_empty() && info.kind == "ReplicationController")
 }
 
 /// Upstream's pod QoS class from the containers' requests and limits.

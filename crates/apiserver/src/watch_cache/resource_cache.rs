@@ -236,3 +236,56 @@ impl ResourceCache {
         state.sender = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(name: &str, revision: i64) -> CachedObject {
+        CachedObject::new(
+            format!("/registry/configmaps/default/{name}"),
+            revision,
+            json!({"metadata": {"name": name}}),
+        )
+    }
+
+    #[test]
+    fn events_are_classified_and_replayed_after_a_revision() {
+        let cache = ResourceCache::new(1);
+        cache.apply(CacheEventKind::Added, object("a", 2));
+        cache.apply(CacheEventKind::Added, object("a", 3));
+        cache.apply(CacheEventKind::Deleted, object("a", 4));
+        let sub = cache.subscribe_after(2).expect("history covers revision 2");
+        let kinds: Vec<_> = sub
+            .replay
+            .iter()
+            .map(|e| (e.kind, e.object.revision))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![(CacheEventKind::Modified, 3), (CacheEventKind::Deleted, 4)]
+        );
+        assert!(cache.is_empty());
+        assert!(
+            cache.subscribe_after(0).is_none(),
+            "before the cache started"
+        );
+    }
+
+    #[test]
+    fn snapshot_and_live_events_do_not_overlap() {
+        let cache = ResourceCache::new(0);
+        cache.apply(CacheEventKind::Added, object("a", 1));
+        let (objects, mut live) = cache
+            .snapshot_and_subscribe("/registry/configmaps/")
+            .unwrap();
+        cache.apply(CacheEventKind::Added, object("b", 2));
+        assert_eq!(objects.len(), 1);
+        let next = live.try_recv().unwrap();
+        assert_eq!(next.object.revision, 2);
+        assert!(live.try_recv().is_err());
+        assert_eq!(cache.list("/registry/configmaps/", &|_| true).len(), 2);
+        assert_eq!(object("x", 7).object["metadata"]["resourceVersion"], "7");
+    }
+}

@@ -10,9 +10,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams};
 use kube::Api;
 
-use super::client::client_from;
 use super::progress::Progress;
 use super::stats::{millis, Latencies};
+use crate::kube_client::client_from;
 
 #[derive(Debug, clap::Args)]
 pub struct ApiBenchArgs {

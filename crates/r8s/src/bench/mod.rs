@@ -1,7 +1,6 @@
 //! `r8s bench ...`: programs that print figures, against any cluster's kubeconfig.
 
 pub mod api;
-mod client;
 mod progress;
 mod stats;
 

@@ -4,7 +4,9 @@
 mod etcd;
 mod harness;
 mod scenarios;
+mod sim_nodes;
 
+mod control_loops;
 mod durability;
 mod python_client;
 mod startup;

@@ -221,11 +221,69 @@ fn events_expire_after_the_event_ttl() {
     let file = manifest(&s, "event.yaml", event);
     s.ok(&["create", "-f", path_str(&file)]);
     s.ok(&["create", "configmap", "stays"]);
-    assert!(s.ok(&["get", "events", "-o", "name"]).contains("short-lived"));
+    assert!(s
+        .ok(&["get", "events", "-o", "name"])
+        .contains("short-lived"));
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while s.ok(&["get", "events", "-o", "name"]).contains("short-lived") {
-        assert!(std::time::Instant::now() < deadline, "the event outlived its TTL");
+    while s
+        .ok(&["get", "events", "-o", "name"])
+        .contains("short-lived")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the event outlived its TTL"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
     assert!(s.ok(&["get", "configmaps", "-o", "name"]).contains("stays"));
+}
+
+#[test]
+fn watch_list_bookmark_and_size_limits() {
+    let s = Server::start();
+    s.ok(&["create", "configmap", "one"]);
+    let events = s.ok(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1",
+    ]);
+    let events: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "ADDED" && e["object"]["metadata"]["name"] == "one"),
+        "{events:?}"
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "BOOKMARK", "{events:?}");
+    assert_eq!(
+        last["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+
+    let big = s.dir.path().join("big.txt");
+    std::fs::write(&big, "x".repeat(2 * 1024 * 1024)).unwrap();
+    let err = s.fails(&[
+        "create",
+        "configmap",
+        "big",
+        &format!("--from-file=data={}", big.display()),
+    ]);
+    assert!(err.contains("Request entity too large"), "{err}");
+    let huge = s.dir.path().join("huge.txt");
+    std::fs::write(&huge, "x".repeat(4 * 1024 * 1024)).unwrap();
+    let err = s.fails(&[
+        "create",
+        "configmap",
+        "huge",
+        &format!("--from-file=data={}", huge.display()),
+    ]);
+    assert!(
+        err.contains("Request entity too large: limit is 3145728"),
+        "{err}"
+    );
+    assert!(!s.ok(&["get", "cm", "-o", "name"]).contains("big"));
 }

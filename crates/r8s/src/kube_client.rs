@@ -1,4 +1,4 @@
-//! A kube client from a kubeconfig file.
+//! A kube client from a kubeconfig file: how every component of this binary reaches the API.
 
 use std::path::Path;
 
@@ -12,7 +12,6 @@ pub async fn client_from(path: &Path) -> anyhow::Result<kube::Client> {
         kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
             .await
             .context("loading kubeconfig")?;
-    // Benchmarks measure the server, not client-side throttling.
     config.read_timeout = Some(std::time::Duration::from_secs(120));
     kube::Client::try_from(config).context("building client")
 }
