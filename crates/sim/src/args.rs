@@ -15,7 +15,7 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 1)]
     pub nodes: usize,
     /// Nodes are named `<prefix>-<i>`, i counting from 0.
-    #[arg(long, default_value = "sim-node")]
+    #[arg(long, default_value = crate::sim_node::DEFAULT_PREFIX)]
     pub node_prefix: String,
     /// CPU capacity of each node (a quantity).
     #[arg(long, default_value = "32", value_parser = parse_quantity)]
@@ -104,9 +104,8 @@ pub fn parse_taint(text: &str) -> Result<Taint, String> {
 
 /// `1s`, `500ms`, `2m`, `1h30m` or ISO 8601 (`PT1S`); never negative.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let signed: jiff::SignedDuration = text
-        .parse()
-        .map_err(|error| format!("{text:?}: {error}"))?;
+    let signed: jiff::SignedDuration =
+        text.parse().map_err(|error| format!("{text:?}: {error}"))?;
     Duration::try_from(signed).map_err(|_| format!("{text:?}: a duration may not be negative"))
 }
 
