@@ -89,4 +89,6 @@ pub struct SimCommandArgs {
 pub enum BenchCommand {
     /// API latency and throughput: create, get, update, list, watch delivery.
     Api(crate::bench::api::ApiBenchArgs),
+    /// Scheduling throughput and latency: fake nodes, many pods, time until bound.
+    Scheduler(crate::bench::scheduler::SchedulerBenchArgs),
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 mod progress;
+pub mod scheduler;
 mod stats;
 
 use crate::cli::BenchCommand;
@@ -9,5 +10,6 @@ use crate::cli::BenchCommand;
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Api(args) => api::run(args).await,
+        BenchCommand::Scheduler(args) => scheduler::run(args).await,
     }
 }

@@ -15,9 +15,9 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams};
 use kube::Api;
 
-use crate::kube_client::client_from;
 use super::progress::Progress;
 use super::stats::{millis, Latencies};
+use crate::kube_client::client_from;
 
 const NAMESPACE: &str = "r8s-bench-sched";
 const BENCH_LABEL: &str = "r8s.io/bench";
@@ -101,16 +101,27 @@ fn bench_pod(name: String) -> Pod {
 }
 
 fn is_bound(pod: &Pod) -> bool {
-    pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty())
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
         || pod
             .status
             .as_ref()
             .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|c| c.iter().any(|c| c.type_ == "PodScheduled" && c.status == "True"))
+            .is_some_and(|c| {
+                c.iter()
+                    .any(|c| c.type_ == "PodScheduled" && c.status == "True")
+            })
 }
 
 /// Runs `count` creates with `concurrency` in flight.
-async fn create_all<F, Fut>(label: &str, count: usize, concurrency: usize, op: F) -> anyhow::Result<()>
+async fn create_all<F, Fut>(
+    label: &str,
+    count: usize,
+    concurrency: usize,
+    op: F,
+) -> anyhow::Result<()>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -200,7 +211,10 @@ async fn cleanup(client: &kube::Client) {
     if let Err(e) = pods.delete_collection(&background, &selector).await {
         eprintln!("cleanup: deleting pods: {e}");
     }
-    if let Err(e) = nodes.delete_collection(&DeleteParams::default(), &selector).await {
+    if let Err(e) = nodes
+        .delete_collection(&DeleteParams::default(), &selector)
+        .await
+    {
         eprintln!("cleanup: deleting nodes: {e}");
     }
     if let Err(e) = namespaces.delete(NAMESPACE, &DeleteParams::default()).await {
@@ -275,7 +289,10 @@ async fn measure(client: &kube::Client, args: &SchedulerBenchArgs) -> anyhow::Re
             break;
         }
         if last_progress.elapsed() > Duration::from_secs(args.stall_timeout) {
-            eprintln!("\nno binding for {}s: stopping with {seen}/{} bound", args.stall_timeout, args.pods);
+            eprintln!(
+                "\nno binding for {}s: stopping with {seen}/{} bound",
+                args.stall_timeout, args.pods
+            );
             break;
         }
         if watch.is_finished() {

@@ -41,7 +41,7 @@ impl AffinityTerm {
     }
 
     pub fn matches(&self, pod: &PodInfo) -> bool {
-        (self.all_namespaces || self.namespaces.iter().any(|n| *n == pod.namespace))
+        (self.all_namespaces || self.namespaces.contains(&pod.namespace))
             && self.selector.matches(&pod.labels)
     }
 }
@@ -85,18 +85,22 @@ impl PodAffinity {
                 .collect()
         };
         PodAffinity {
-            required_affinity: required(
-                positive.and_then(|p| p.required_during_scheduling_ignored_during_execution.as_ref()),
-            ),
-            required_anti_affinity: required(
-                negative.and_then(|p| p.required_during_scheduling_ignored_during_execution.as_ref()),
-            ),
-            preferred_affinity: preferred(
-                positive.and_then(|p| p.preferred_during_scheduling_ignored_during_execution.as_ref()),
-            ),
-            preferred_anti_affinity: preferred(
-                negative.and_then(|p| p.preferred_during_scheduling_ignored_during_execution.as_ref()),
-            ),
+            required_affinity: required(positive.and_then(|p| {
+                p.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })),
+            required_anti_affinity: required(negative.and_then(|p| {
+                p.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })),
+            preferred_affinity: preferred(positive.and_then(|p| {
+                p.preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })),
+            preferred_anti_affinity: preferred(negative.and_then(|p| {
+                p.preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })),
         }
     }
 

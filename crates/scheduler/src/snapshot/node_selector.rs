@@ -73,8 +73,16 @@ impl RequiredNodeSelector {
             .affinity
             .as_ref()
             .and_then(|a| a.node_affinity.as_ref())
-            .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref())
-            .map(|s| s.node_selector_terms.iter().map(CompiledTerm::compile).collect());
+            .and_then(|n| {
+                n.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
+            .map(|s| {
+                s.node_selector_terms
+                    .iter()
+                    .map(CompiledTerm::compile)
+                    .collect()
+            });
         RequiredNodeSelector {
             node_selector: spec.node_selector.clone().unwrap_or_default(),
             terms,
@@ -101,7 +109,10 @@ pub fn preferred_terms(spec: &PodSpec) -> Vec<(i64, CompiledTerm)> {
     spec.affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.preferred_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|n| {
+            n.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
         .map(|terms| {
             terms
                 .iter()

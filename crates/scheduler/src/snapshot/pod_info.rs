@@ -64,7 +64,11 @@ impl PodInfo {
             .filter(|p| p.host_port.is_some_and(|h| h > 0))
             .map(|p| HostPort {
                 protocol: p.protocol.clone().unwrap_or_else(|| "TCP".to_string()),
-                ip: p.host_ip.clone().filter(|ip| !ip.is_empty()).unwrap_or_else(|| "0.0.0.0".to_string()),
+                ip: p
+                    .host_ip
+                    .clone()
+                    .filter(|ip| !ip.is_empty())
+                    .unwrap_or_else(|| "0.0.0.0".to_string()),
                 port: p.host_port.unwrap_or_default(),
             })
             .collect();

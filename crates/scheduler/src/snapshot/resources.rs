@@ -87,12 +87,17 @@ impl Resources {
 pub fn is_scalar_resource(name: &str) -> bool {
     name.starts_with("hugepages-")
         || name.starts_with("attachable-volumes-")
-        || (name.contains('/') && !name.starts_with("kubernetes.io/") && !name.contains("requests."))
+        || (name.contains('/')
+            && !name.starts_with("kubernetes.io/")
+            && !name.contains("requests."))
 }
 
 fn quantity_milli(quantity: &WireQuantity) -> i64 {
     Quantity::parse(&quantity.0)
-        .map(|q| q.milli_value().clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+        .map(|q| {
+            q.milli_value()
+                .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+        })
         .unwrap_or(0)
 }
 
@@ -124,7 +129,10 @@ fn container_requests(container: &Container) -> Resources {
 }
 
 fn container_requests_non_zero(container: &Container) -> Resources {
-    let list = container.resources.as_ref().and_then(|r| r.requests.as_ref());
+    let list = container
+        .resources
+        .as_ref()
+        .and_then(|r| r.requests.as_ref());
     let mut out = Resources::from_list(list);
     if !list.is_some_and(|l| l.contains_key("cpu")) {
         out.milli_cpu = DEFAULT_MILLI_CPU_REQUEST;

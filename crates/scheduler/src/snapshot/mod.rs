@@ -1,0 +1,251 @@
+//! The scheduler's view of the cluster: every node with its pods, updated incrementally from
+//! watches and from pods assumed on a node before their binding returns.
+
+mod affinity_term;
+mod node_info;
+mod node_selector;
+mod pod_info;
+mod resources;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Node;
+
+pub use affinity_term::{AffinityTerm, PodAffinity, WeightedAffinityTerm};
+pub use node_info::{normalized_image_name, NodeInfo};
+pub use node_selector::{CompiledTerm, RequiredNodeSelector};
+pub use pod_info::{HostPort, PodInfo};
+pub use resources::{
+    is_scalar_resource, PodRequests, Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST,
+};
+
+/// What an upsert of a node changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeChange {
+    Added,
+    /// Labels, taints, allocatable, schedulability or images changed.
+    Relevant,
+    Irrelevant,
+}
+
+/// Nodes (in a stable order for round-robin sampling) and where each pod sits.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    nodes: Vec<NodeInfo>,
+    index: HashMap<String, usize>,
+    /// Nodes known only from their pods (not yet, or no longer, a Node object).
+    ghosts: HashMap<String, NodeInfo>,
+    /// Pod uid → node name.
+    locations: HashMap<String, String>,
+    assumed: HashSet<String>,
+    /// Normalized image name → number of nodes that have it.
+    image_nodes: HashMap<String, usize>,
+}
+
+impl Snapshot {
+    pub fn new() -> Snapshot {
+        Snapshot::default()
+    }
+
+    pub fn nodes(&self) -> &[NodeInfo] {
+        &self.nodes
+    }
+
+    pub fn node(&self, name: &str) -> Option<&NodeInfo> {
+        self.index.get(name).map(|&i| &self.nodes[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// How many nodes have the (normalized) image.
+    pub fn image_spread(&self, image: &str) -> usize {
+        self.image_nodes.get(image).copied().unwrap_or(0)
+    }
+
+    fn count_images(&mut self, info: &NodeInfo, delta: isize) {
+        for image in info.images.keys() {
+            let count = self.image_nodes.entry(image.clone()).or_default();
+            *count = count.saturating_add_signed(delta);
+        }
+    }
+
+    pub fn upsert_node(&mut self, node: Node) -> NodeChange {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        if let Some(&i) = self.index.get(&name) {
+            let old = self.nodes[i].clone();
+            self.count_images(&old, -1);
+            self.nodes[i].set_node(node);
+            let updated = self.nodes[i].clone();
+            self.count_images(&updated, 1);
+            return if node_info::node_change_is_relevant(&old, &updated) {
+                NodeChange::Relevant
+            } else {
+                NodeChange::Irrelevant
+            };
+        }
+        let mut info = self
+            .ghosts
+            .remove(&name)
+            .unwrap_or_else(|| NodeInfo::ghost(&name));
+        info.set_node(node);
+        self.count_images(&info, 1);
+        self.index.insert(name, self.nodes.len());
+        self.nodes.push(info);
+        NodeChange::Added
+    }
+
+    pub fn remove_node(&mut self, name: &str) {
+        let Some(i) = self.index.remove(name) else {
+            return;
+        };
+        let mut info = self.nodes.swap_remove(i);
+        if let Some(moved) = self.nodes.get(i) {
+            self.index.insert(moved.name.clone(), i);
+        }
+        self.count_images(&info, -1);
+        if !info.pods.is_empty() {
+            info.node = None;
+            self.ghosts.insert(name.to_string(), info);
+        }
+    }
+
+    fn node_mut(&mut self, name: &str) -> &mut NodeInfo {
+        match self.index.get(name) {
+            Some(&i) => &mut self.nodes[i],
+            None => self
+                .ghosts
+                .entry(name.to_string())
+                .or_insert_with(|| NodeInfo::ghost(name)),
+        }
+    }
+
+    /// A bound pod observed through the watch; confirms an assumed pod of the same uid.
+    pub fn add_pod(&mut self, pod: PodInfo) {
+        let Some(node) = pod.node_name.clone() else {
+            return;
+        };
+        self.remove_pod(&pod.uid);
+        self.locations.insert(pod.uid.clone(), node.clone());
+        self.node_mut(&node).add_pod(Arc::new(pod));
+    }
+
+    pub fn remove_pod(&mut self, uid: &str) -> Option<Arc<PodInfo>> {
+        self.assumed.remove(uid);
+        let node = self.locations.remove(uid)?;
+        let removed = match self.index.get(&node) {
+            Some(&i) => self.nodes[i].remove_pod(uid),
+            None => {
+                let ghost = self.ghosts.get_mut(&node)?;
+                let removed = ghost.remove_pod(uid);
+                if ghost.pods.is_empty() {
+                    self.ghosts.remove(&node);
+                }
+                removed
+            }
+        };
+        removed
+    }
+
+    /// Places the pod on `node` before its binding is confirmed.
+    pub fn assume(&mut self, pod: &PodInfo, node: &str) {
+        self.add_pod(pod.assumed_on(node));
+        self.assumed.insert(pod.uid.clone());
+    }
+
+    /// Undoes [`Snapshot::assume`] after a failed binding.
+    pub fn forget(&mut self, uid: &str) {
+        if self.assumed.contains(uid) {
+            self.remove_pod(uid);
+        }
+    }
+
+    pub fn is_assumed(&self, uid: &str) -> bool {
+        self.assumed.contains(uid)
+    }
+
+    /// Whether the pod (by uid) is placed on some node, assumed or bound.
+    pub fn is_placed(&self, uid: &str) -> bool {
+        self.locations.contains_key(uid)
+    }
+
+    /// Every placed pod with its node, for plugins that count across the cluster.
+    pub fn placed_pods(&self) -> impl Iterator<Item = (&NodeInfo, &Arc<PodInfo>)> {
+        self.nodes
+            .iter()
+            .flat_map(|n| n.pods.iter().map(move |p| (n, p)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Pod, PodSpec};
+    use kube::api::ObjectMeta;
+
+    fn node(name: &str) -> Node {
+        Node {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn pod(uid: &str, node: Option<&str>) -> PodInfo {
+        PodInfo::new(
+            Pod {
+                metadata: ObjectMeta {
+                    name: Some(uid.into()),
+                    namespace: Some("default".into()),
+                    uid: Some(uid.into()),
+                    ..Default::default()
+                },
+                spec: Some(PodSpec {
+                    node_name: node.map(str::to_string),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            0,
+        )
+    }
+
+    #[test]
+    fn assume_then_confirm_then_forget() {
+        let mut s = Snapshot::new();
+        assert_eq!(s.upsert_node(node("a")), NodeChange::Added);
+        assert_eq!(s.upsert_node(node("a")), NodeChange::Irrelevant);
+        s.assume(&pod("p1", None), "a");
+        assert!(s.is_assumed("p1"));
+        assert_eq!(s.node("a").map(|n| n.pods.len()), Some(1));
+        s.add_pod(pod("p1", Some("a")));
+        assert!(!s.is_assumed("p1"));
+        assert_eq!(s.node("a").map(|n| n.pods.len()), Some(1));
+        s.assume(&pod("p2", None), "a");
+        s.forget("p2");
+        assert_eq!(s.node("a").map(|n| n.pods.len()), Some(1));
+    }
+
+    #[test]
+    fn pods_on_unknown_nodes_wait_as_ghosts() {
+        let mut s = Snapshot::new();
+        s.add_pod(pod("p1", Some("b")));
+        assert!(s.is_empty());
+        s.upsert_node(node("b"));
+        assert_eq!(s.node("b").map(|n| n.pods.len()), Some(1));
+        s.upsert_node(node("c"));
+        s.remove_node("b");
+        assert_eq!(s.len(), 1);
+        assert!(s.node("c").is_some());
+        s.remove_pod("p1");
+        assert!(!s.is_placed("p1"));
+    }
+}
