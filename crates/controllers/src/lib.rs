@@ -11,19 +11,28 @@ mod error;
 mod event_recorder;
 mod options;
 mod owner_reference;
+mod pod_conditions;
 mod supervisor;
 
+pub mod cronjob;
+pub mod daemonset;
 mod deployment;
+pub mod disruption;
 mod endpoints;
 mod endpointslice;
-mod endpointslice_mirroring;
 mod garbagecollector;
+pub mod job;
 mod namespace;
+pub mod node_lifecycle;
+pub mod pod_gc;
 mod replicaset;
 mod root_ca_cert_publisher;
+mod service_endpoint;
 mod serviceaccount;
+pub mod statefulset;
+pub mod ttl_after_finished;
 
-use futures::FutureExt;
+use futures::{FutureExt, TryFutureExt};
 use tokio_util::sync::CancellationToken;
 
 pub use context::ControllerContext;
@@ -43,16 +52,35 @@ pub fn controllers() -> Vec<ControllerSpec> {
         ControllerSpec::new("root-ca-cert-publisher", |c, t| {
             root_ca_cert_publisher::run(c, t).boxed()
         }),
-        ControllerSpec::new("replicaset", |c, t| replicaset::run_replicasets(c, t).boxed()),
+        ControllerSpec::new("replicaset", |c, t| {
+            replicaset::run_replicasets(c, t).boxed()
+        }),
         ControllerSpec::new("replicationcontroller", |c, t| {
             replicaset::run_replication_controllers(c, t).boxed()
         }),
-        ControllerSpec::new("garbagecollector", |c, t| garbagecollector::run(c, t).boxed()),
+        ControllerSpec::new("garbagecollector", |c, t| {
+            garbagecollector::run(c, t).boxed()
+        }),
         ControllerSpec::new("deployment", |c, t| deployment::run(c, t).boxed()),
         ControllerSpec::new("endpoints", |c, t| endpoints::run(c, t).boxed()),
         ControllerSpec::new("endpointslice", |c, t| endpointslice::run(c, t).boxed()),
-        ControllerSpec::new("endpointslice-mirroring", |c, t| {
-            endpointslice_mirroring::run(c, t).boxed()
+        ControllerSpec::new("job", |c, t| job::run(c.client, t).err_into().boxed()),
+        ControllerSpec::new("statefulset", |c, t| {
+            statefulset::run(c.client, t).err_into().boxed()
+        }),
+        ControllerSpec::new("daemonset", |c, t| {
+            daemonset::run(c.client, t).err_into().boxed()
+        }),
+        ControllerSpec::new("cronjob", |c, t| {
+            cronjob::run(c.client, t).err_into().boxed()
+        }),
+        ControllerSpec::new("node-lifecycle", |c, t| {
+            let options = node_lifecycle::NodeLifecycleOptions {
+                node_monitor_grace_period: c.options.node_monitor_grace_period,
+                cluster_cidr: c.options.cluster_cidr.clone(),
+                ..Default::default()
+            };
+            node_lifecycle::run(c.client, options, t).err_into().boxed()
         }),
     ]
 }
@@ -79,6 +107,15 @@ pub async fn run(
 }
 
 /// Run every controller without leader election (one manager only, or tests).
-pub async fn run_unelected(client: kube::Client, options: ControllerOptions, cancel: CancellationToken) {
-    supervisor::run_all(ControllerContext::new(client, options), controllers(), cancel).await;
+pub async fn run_unelected(
+    client: kube::Client,
+    options: ControllerOptions,
+    cancel: CancellationToken,
+) {
+    supervisor::run_all(
+        ControllerContext::new(client, options),
+        controllers(),
+        cancel,
+    )
+    .await;
 }

@@ -159,8 +159,10 @@ pub async fn watch(
     let filter = ObjectFilter::from_query(info, &ctx.query)?;
     let segment = storage_resource(info)?;
     let mut prefix = collection_prefix(segment, target.namespace);
-    if let Some(name) = filter.pinned_name() {
-        // A single-object watch (kubectl wait, rollout status): narrow the prefix to its key.
+    // A single-object watch (kubectl wait, rollout status) narrows the prefix to the object's key;
+    // across all namespaces a name is not one key.
+    let spans_namespaces = info.namespaced && target.namespace.is_none();
+    if let Some(name) = filter.pinned_name().filter(|_| !spans_namespaces) {
         prefix = crate::registry::keys::object_key(segment, target.namespace, &name);
     }
     let start = match ctx.query.non_empty("resourceVersion") {

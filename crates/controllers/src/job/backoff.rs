@@ -47,7 +47,10 @@ mod tests {
     fn remaining_delay_counts_from_the_last_failure() {
         let failed_at: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
         let now: Timestamp = "2025-01-01T00:00:15Z".parse().unwrap();
-        assert_eq!(remaining_delay(2, Some(failed_at), now), Duration::from_secs(5));
+        assert_eq!(
+            remaining_delay(2, Some(failed_at), now),
+            Duration::from_secs(5)
+        );
         assert_eq!(remaining_delay(1, Some(failed_at), now), Duration::ZERO);
         assert_eq!(remaining_delay(3, None, now), Duration::ZERO);
     }

@@ -12,14 +12,25 @@ pub const SUCCESS_CRITERIA_MET: &str = "SuccessCriteriaMet";
 pub const SUSPENDED: &str = "Suspended";
 
 pub fn find<'a>(status: &'a JobStatus, type_: &str) -> Option<&'a JobCondition> {
-    status.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+    status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
 pub fn is_true(status: &JobStatus, type_: &str) -> bool {
     find(status, type_).is_some_and(|c| c.status == "True")
 }
 
-pub fn set(status: &mut JobStatus, type_: &str, value: &str, reason: &str, message: &str, now: Timestamp) {
+pub fn set(
+    status: &mut JobStatus,
+    type_: &str,
+    value: &str,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) {
     let conditions = status.conditions.get_or_insert_with(Vec::new);
     let new = JobCondition {
         type_: type_.to_string(),

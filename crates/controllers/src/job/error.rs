@@ -7,3 +7,12 @@ pub enum Error {
     #[error("job has no {0}")]
     MissingField(&'static str),
 }
+
+impl From<Error> for crate::ControllerError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Kube(error) => error.into(),
+            other => crate::ControllerError::Invalid(other.to_string()),
+        }
+    }
+}

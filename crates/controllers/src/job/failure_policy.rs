@@ -54,10 +54,19 @@ fn matching_exit_code(rule: &PodFailurePolicyRule, pod: &Pod) -> Option<(String,
         .flatten()
         .chain(status.container_statuses.iter().flatten());
     for container in containers {
-        if requirement.container_name.as_ref().is_some_and(|name| *name != container.name) {
+        if requirement
+            .container_name
+            .as_ref()
+            .is_some_and(|name| *name != container.name)
+        {
             continue;
         }
-        let Some(code) = container.state.as_ref().and_then(|s| s.terminated.as_ref()).map(|t| t.exit_code) else {
+        let Some(code) = container
+            .state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .map(|t| t.exit_code)
+        else {
             continue;
         };
         if code == 0 {
@@ -80,7 +89,7 @@ fn matching_condition(rule: &PodFailurePolicyRule, pod: &Pod) -> Option<String> 
     let patterns = rule.on_pod_conditions.as_ref()?;
     let conditions = pod.status.as_ref()?.conditions.as_ref()?;
     patterns.iter().find_map(|pattern| {
-        let wanted_status = pattern.status.as_deref().unwrap_or("True");
+        let wanted_status = pattern.status.as_str();
         conditions
             .iter()
             .any(|c| c.type_ == pattern.type_ && c.status == wanted_status)
@@ -114,7 +123,9 @@ mod tests {
 
     #[test]
     fn exit_code_in_fails_the_job_with_upstreams_message() {
-        let policy = policy(json!([{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]));
+        let policy = policy(
+            json!([{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]),
+        );
         let matched = match_failed_pod(&policy, &failed_pod(42)).unwrap();
         assert_eq!(matched.action, FailureAction::FailJob);
         assert_eq!(
@@ -128,11 +139,17 @@ mod tests {
     fn not_in_skips_listed_codes_and_conditions_match_by_type() {
         let policy = policy(json!([
             {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [1]}},
-            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
         ]));
-        assert_eq!(match_failed_pod(&policy, &failed_pod(3)).unwrap().action, FailureAction::Count);
+        assert_eq!(
+            match_failed_pod(&policy, &failed_pod(3)).unwrap().action,
+            FailureAction::Count
+        );
         let ignored = match_failed_pod(&policy, &failed_pod(1)).unwrap();
         assert_eq!(ignored.action, FailureAction::Ignore);
-        assert_eq!(ignored.message, "Pod ns/p has condition DisruptionTarget matching Ignore rule at index 1");
+        assert_eq!(
+            ignored.message,
+            "Pod ns/p has condition DisruptionTarget matching Ignore rule at index 1"
+        );
     }
 }

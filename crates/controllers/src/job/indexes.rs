@@ -55,7 +55,10 @@ mod tests {
     #[test]
     fn ranges_round_trip() {
         let indexes = parse_index_ranges("1,3-5,7");
-        assert_eq!(indexes.iter().copied().collect::<Vec<_>>(), vec![1, 3, 4, 5, 7]);
+        assert_eq!(
+            indexes.iter().copied().collect::<Vec<_>>(),
+            vec![1, 3, 4, 5, 7]
+        );
         assert_eq!(format_index_ranges(&indexes), "1,3-5,7");
         assert_eq!(format_index_ranges(&BTreeSet::new()), "");
         assert_eq!(format_index_ranges(&[0, 1].into_iter().collect()), "0-1");

@@ -7,7 +7,10 @@ pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
 pub const COMPLETION_INDEX_KEY: &str = "batch.kubernetes.io/job-completion-index";
 
 pub fn phase(pod: &Pod) -> &str {
-    pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending")
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
 }
 
 pub fn is_succeeded(pod: &Pod) -> bool {
@@ -36,7 +39,11 @@ pub fn is_ready(pod: &Pod) -> bool {
     pod.status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|conditions| conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        .is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        })
 }
 
 pub fn has_tracking_finalizer(pod: &Pod) -> bool {
@@ -48,7 +55,8 @@ pub fn has_tracking_finalizer(pod: &Pod) -> bool {
 
 pub fn completion_index(pod: &Pod) -> Option<i32> {
     let from = |map: Option<&std::collections::BTreeMap<String, String>>| {
-        map.and_then(|m| m.get(COMPLETION_INDEX_KEY)).and_then(|v| v.parse().ok())
+        map.and_then(|m| m.get(COMPLETION_INDEX_KEY))
+            .and_then(|v| v.parse().ok())
     };
     from(pod.metadata.annotations.as_ref()).or_else(|| from(pod.metadata.labels.as_ref()))
 }

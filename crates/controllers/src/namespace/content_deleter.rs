@@ -55,7 +55,10 @@ async fn delete_resource_content(
     }
     let deleting = DeleteParams::background();
     if capabilities.supports_operation(verbs::DELETE_COLLECTION) {
-        if let Err(error) = api.delete_collection(&deleting, &ListParams::default()).await {
+        if let Err(error) = api
+            .delete_collection(&deleting, &ListParams::default())
+            .await
+        {
             pass.content_failures.push(format!("{label}: {error}"));
         }
     } else {

@@ -28,7 +28,10 @@ struct NamespaceContext {
     client: kube::Client,
 }
 
-pub async fn run(context: ControllerContext, cancel: CancellationToken) -> Result<(), ControllerError> {
+pub async fn run(
+    context: ControllerContext,
+    cancel: CancellationToken,
+) -> Result<(), ControllerError> {
     let namespaces: Api<Namespace> = Api::all(context.client.clone());
     let shared = Arc::new(NamespaceContext {
         client: context.client.clone(),

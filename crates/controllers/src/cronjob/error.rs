@@ -1,0 +1,18 @@
+//! What can go wrong while reconciling a CronJob.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("cronjob has no {0}")]
+    MissingField(&'static str),
+}
+
+impl From<Error> for crate::ControllerError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Kube(error) => error.into(),
+            other => crate::ControllerError::Invalid(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The DaemonSet controller: one pod per eligible node (nodeSelector, required node affinity,
+//! taints and tolerations), pinned by node affinity for the scheduler to bind; rolling updates
+//! bounded by maxUnavailable / maxSurge; status counters. Every DaemonSet is re-checked when any
+//! node changes.
+
+mod eligibility;
+mod error;
+mod plan;
+mod pod_template;
+mod reconcile;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client};
+use tokio_util::sync::CancellationToken;
+
+use crate::job::Expectations;
+pub use error::Error;
+
+pub struct Context {
+    client: Client,
+    pods: Store<Pod>,
+    nodes: Store<Node>,
+    recorder: Recorder,
+    expectations: Expectations,
+}
+
+pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error> {
+    let (pods, pod_writer) = reflector::store();
+    let pod_events = reflector::reflector(
+        pod_writer,
+        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects();
+    let (nodes, node_writer) = reflector::store();
+    let node_events = reflector::reflector(
+        node_writer,
+        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects();
+    let reporter = Reporter {
+        controller: "daemonset-controller".into(),
+        instance: None,
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        pods,
+        nodes,
+        recorder: Recorder::new(client.clone(), reporter),
+        expectations: Expectations::default(),
+    });
+    let controller = Controller::new(Api::<DaemonSet>::all(client), watcher::Config::default());
+    let sets = controller.store();
+    controller
+        .owns_stream(pod_events)
+        .watches_stream(node_events, move |_node: Node| {
+            sets.state()
+                .into_iter()
+                .map(|set| ObjectRef::from_obj(set.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .graceful_shutdown_on(cancel.cancelled_owned())
+        .run(reconcile::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "daemonset reconcile");
+            }
+        })
+        .await;
+    Ok(())
+}
+
+fn error_policy(set: Arc<DaemonSet>, error: &Error, ctx: Arc<Context>) -> Action {
+    tracing::warn!(daemonset = ?set.metadata.name, %error, "daemonset sync failed");
+    ctx.expectations
+        .forget(set.metadata.uid.as_deref().unwrap_or_default());
+    Action::requeue(Duration::from_secs(5))
+}

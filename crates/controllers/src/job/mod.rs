@@ -1,0 +1,80 @@
+//! The Job controller: runs pods to completion with upstream's accounting (job-tracking
+//! finalizers and `uncountedTerminatedPods`), back-off, deadlines, pod failure and success
+//! policies, Indexed completion and suspension.
+
+mod backoff;
+mod conditions;
+mod error;
+mod expectations;
+mod failure_policy;
+mod indexes;
+mod orphans;
+mod plan;
+mod pod_state;
+mod pod_template;
+mod reconcile;
+mod success_policy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client};
+use tokio_util::sync::CancellationToken;
+
+pub use error::Error;
+pub(crate) use expectations::Expectations;
+
+pub struct Context {
+    client: Client,
+    pods: Store<Pod>,
+    recorder: Recorder,
+    expectations: Expectations,
+}
+
+pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error> {
+    let (pods, pod_writer) = reflector::store();
+    let pod_events = reflector::reflector(
+        pod_writer,
+        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects();
+    let reporter = Reporter {
+        controller: "job-controller".into(),
+        instance: None,
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        pods: pods.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        expectations: Expectations::default(),
+    });
+    let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default());
+    let jobs = controller.store();
+    let orphan_sweep = orphans::release_orphaned_pods(client, pods, jobs, cancel.clone());
+    let reconciling = controller
+        .owns_stream(pod_events)
+        .graceful_shutdown_on(cancel.cancelled_owned())
+        .run(reconcile::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "job reconcile");
+            }
+        });
+    futures::join!(reconciling, orphan_sweep);
+    Ok(())
+}
+
+fn error_policy(job: Arc<Job>, error: &Error, ctx: Arc<Context>) -> Action {
+    tracing::warn!(job = ?job.metadata.name, %error, "job sync failed");
+    ctx.expectations
+        .forget(job.metadata.uid.as_deref().unwrap_or_default());
+    Action::requeue(Duration::from_secs(5))
+}

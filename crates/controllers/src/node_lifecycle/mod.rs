@@ -1,0 +1,123 @@
+//! The node lifecycle controller: marks nodes whose kubelet went silent (no Lease renewal nor
+//! status heartbeat for the grace period) Unknown, taints nodes by their conditions, evicts pods
+//! that do not tolerate NoExecute taints, and hands each node a pod CIDR.
+
+mod cidr;
+mod conditions;
+mod error;
+mod eviction;
+mod health;
+mod reconcile;
+mod taints;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client, ResourceExt};
+use tokio_util::sync::CancellationToken;
+
+use cidr::ClusterCidr;
+pub use error::Error;
+
+#[derive(Debug, Clone)]
+pub struct NodeLifecycleOptions {
+    /// How long a node may go without a Lease renewal or heartbeat before it is Unknown.
+    pub node_monitor_grace_period: Duration,
+    pub cluster_cidr: String,
+    pub node_cidr_mask_size: u8,
+}
+
+impl Default for NodeLifecycleOptions {
+    fn default() -> Self {
+        Self {
+            node_monitor_grace_period: Duration::from_secs(40),
+            cluster_cidr: "10.42.0.0/16".into(),
+            node_cidr_mask_size: 24,
+        }
+    }
+}
+
+pub struct Context {
+    client: Client,
+    options: NodeLifecycleOptions,
+    cluster_cidr: ClusterCidr,
+    nodes: Store<Node>,
+    leases: Store<Lease>,
+    pods: Store<Pod>,
+    heartbeats: Mutex<HashMap<String, health::Heartbeat>>,
+    /// CIDRs handed out that the node cache may not show yet; held while allocating.
+    assigned_cidrs: tokio::sync::Mutex<HashMap<String, String>>,
+    recorder: Recorder,
+}
+
+pub async fn run(
+    client: Client,
+    options: NodeLifecycleOptions,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    let cluster_cidr = ClusterCidr::parse(&options.cluster_cidr, options.node_cidr_mask_size)?;
+    let (leases, lease_writer) = reflector::store();
+    let lease_events = reflector::reflector(
+        lease_writer,
+        watcher(
+            Api::<Lease>::namespaced(client.clone(), reconcile::LEASE_NAMESPACE),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .touched_objects();
+    let (pods, pod_writer) = reflector::store();
+    let pod_events = reflector::reflector(
+        pod_writer,
+        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects();
+    let controller = Controller::new(Api::<Node>::all(client.clone()), watcher::Config::default());
+    let reporter = Reporter {
+        controller: "node-controller".into(),
+        instance: None,
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        options,
+        cluster_cidr,
+        nodes: controller.store(),
+        leases,
+        pods,
+        heartbeats: Mutex::new(HashMap::new()),
+        assigned_cidrs: tokio::sync::Mutex::new(HashMap::new()),
+        recorder: Recorder::new(client, reporter),
+    });
+    controller
+        .watches_stream(lease_events, |lease: Lease| {
+            Some(ObjectRef::new(&lease.name_any()))
+        })
+        .watches_stream(pod_events, |pod: Pod| {
+            pod.spec
+                .and_then(|s| s.node_name)
+                .map(|node| ObjectRef::new(&node))
+        })
+        .graceful_shutdown_on(cancel.cancelled_owned())
+        .run(reconcile::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "node lifecycle reconcile");
+            }
+        })
+        .await;
+    Ok(())
+}
+
+fn error_policy(node: Arc<Node>, error: &Error, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(node = ?node.metadata.name, %error, "node lifecycle sync failed");
+    Action::requeue(Duration::from_secs(2))
+}

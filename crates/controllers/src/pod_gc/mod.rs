@@ -1,0 +1,113 @@
+//! The pod garbage collector: a periodic sweep over the pod and node caches (upstream's
+//! podgc): terminated pods beyond `terminated_pod_gc_threshold`, pods of vanished nodes after a
+//! quarantine, and unscheduled terminating pods are force-deleted.
+
+mod plan;
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::DeleteParams;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client, ResourceExt};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+impl From<Error> for crate::ControllerError {
+    fn from(Error::Kube(error): Error) -> Self {
+        error.into()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PodGcOptions {
+    /// Terminated pods kept before the oldest are deleted; 0 turns this off.
+    pub terminated_pod_gc_threshold: usize,
+    /// How long a node must be gone before its pods are deleted.
+    pub orphan_quarantine: Duration,
+    pub interval: Duration,
+}
+
+impl Default for PodGcOptions {
+    fn default() -> Self {
+        Self {
+            terminated_pod_gc_threshold: 12500,
+            orphan_quarantine: Duration::from_secs(40),
+            interval: Duration::from_secs(20),
+        }
+    }
+}
+
+pub async fn run(
+    client: Client,
+    options: PodGcOptions,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    let (pods, pod_writer) = reflector::store::<Pod>();
+    let pod_feed = reflector::reflector(
+        pod_writer,
+        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .for_each(|_| futures::future::ready(()));
+    let (nodes, node_writer) = reflector::store::<Node>();
+    let node_feed = reflector::reflector(
+        node_writer,
+        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .for_each(|_| futures::future::ready(()));
+    tokio::select! {
+        () = cancel.cancelled() => Ok(()),
+        () = pod_feed => Ok(()),
+        () = node_feed => Ok(()),
+        result = sweep_forever(&client, &options, &pods, &nodes) => result,
+    }
+}
+
+async fn sweep_forever(
+    client: &Client,
+    options: &PodGcOptions,
+    pods: &Store<Pod>,
+    nodes: &Store<Node>,
+) -> Result<(), Error> {
+    let mut missing_since = HashMap::new();
+    loop {
+        if pods.wait_until_ready().await.is_err() || nodes.wait_until_ready().await.is_err() {
+            return Ok(());
+        }
+        let all_pods = pods.state();
+        let pod_refs: Vec<&Pod> = all_pods.iter().map(AsRef::as_ref).collect();
+        let node_names: BTreeSet<String> = nodes.state().iter().map(|n| n.name_any()).collect();
+        let now = jiff::Timestamp::now();
+        let threshold = options.terminated_pod_gc_threshold;
+        for doomed in plan::plan_gc(
+            &pod_refs,
+            &node_names,
+            &mut missing_since,
+            now,
+            threshold,
+            options.orphan_quarantine,
+        ) {
+            tracing::info!(pod = %doomed.name, namespace = %doomed.namespace, why = doomed.why, "garbage collecting pod");
+            let api: Api<Pod> = Api::namespaced(client.clone(), &doomed.namespace);
+            match api
+                .delete(&doomed.name, &DeleteParams::default().grace_period(0))
+                .await
+            {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) => tracing::warn!(%error, pod = %doomed.name, "pod garbage collection"),
+            }
+        }
+        tokio::time::sleep(options.interval).await;
+    }
+}

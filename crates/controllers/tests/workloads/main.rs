@@ -1,0 +1,8 @@
+//! Scenario tests of the workload and node controllers against an in-process API server.
+
+mod cronjob;
+mod daemonset;
+mod harness;
+mod job;
+mod node_lifecycle;
+mod statefulset;
