@@ -264,6 +264,7 @@ fn watch_list_bookmark_and_size_limits() {
         "true"
     );
 
+    // Over ConfigMap's own 1 MiB limit: a 422 from validation.
     let big = s.dir.path().join("big.txt");
     std::fs::write(&big, "x".repeat(2 * 1024 * 1024)).unwrap();
     let err = s.fails(&[
@@ -271,6 +272,17 @@ fn watch_list_bookmark_and_size_limits() {
         "configmap",
         "big",
         &format!("--from-file=data={}", big.display()),
+    ]);
+    assert!(err.contains("Too long"), "{err}");
+    // A valid object over storage's 1.5 MiB limit: 413.
+    let pod = format!(
+        "apiVersion: v1\nkind: PodTemplate\nmetadata:\n  name: huge-args\ntemplate:\n  spec:\n    containers:\n    - name: c\n      image: busybox\n      args: [\"{}\"]\n",
+        "y".repeat(2 * 1024 * 1024)
+    );
+    let err = s.fails(&[
+        "create",
+        "-f",
+        path_str(&manifest(&s, "huge-args.yaml", &pod)),
     ]);
     assert!(err.contains("Request entity too large"), "{err}");
     let huge = s.dir.path().join("huge.txt");
