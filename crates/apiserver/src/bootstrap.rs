@@ -11,6 +11,20 @@ use crate::server::ApiServer;
 
 const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/// Upstream's built-in priority classes.
+const SYSTEM_PRIORITY_CLASSES: &[(&str, i64, &str)] = &[
+    (
+        "system-node-critical",
+        2_000_001_000,
+        "Used for system critical pods that must not be moved from their current node.",
+    ),
+    (
+        "system-cluster-critical",
+        2_000_000_000,
+        "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
+    ),
+];
+
 fn system_user() -> UserInfo {
     UserInfo {
         name: "system:apiserver".into(),
@@ -45,6 +59,19 @@ pub async fn ensure_bootstrap_objects(server: &ApiServer, advertise_ip: &str, po
         let code = post(server, "/api/v1/namespaces", &body).await;
         if code != 201 && code != 409 {
             tracing::warn!(namespace, code, "creating a system namespace failed");
+        }
+    }
+    for (name, value, description) in SYSTEM_PRIORITY_CLASSES {
+        let body = json!({
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": name},
+            "value": value,
+            "description": description,
+        });
+        let code = post(server, "/apis/scheduling.k8s.io/v1/priorityclasses", &body).await;
+        if code != 201 && code != 409 {
+            tracing::warn!(name, code, "creating a system PriorityClass failed");
         }
     }
     let cluster_ip = crate::config::first_service_ip(server.config.service_cidr).to_string();

@@ -130,6 +130,9 @@ async fn create_object(
     }
     fill_on_create(&mut object, uses_generation(info));
     prepare_for_create(info, &mut object);
+    if info.group.is_empty() && info.kind == "Pod" {
+        server.registry.admit_new_pod(&mut object)?;
+    }
     api::defaults::apply_defaults(info.group, info.kind, &mut object);
     validate_new(info, &object)?;
     server
