@@ -242,12 +242,17 @@ pub async fn guaranteed_update(
         settle_namespace(info, &mut new, target.namespace)?;
         carry_on_update(&mut new, old);
         prepare_for_update(info, write_target, &mut new, old);
-        api::defaults::apply_defaults(info.group, info.kind, &mut new);
+        // A binding changes two fields the server computed itself: upstream writes it straight to
+        // storage, without defaulting, validation or field management.
+        let server_computed = write_target == WriteTarget::Binding;
+        if !server_computed {
+            api::defaults::apply_defaults(info.group, info.kind, &mut new);
+        }
         bump_generation_if_spec_changed(&mut new, old);
-        if write_target != WriteTarget::Binding {
+        if !server_computed {
             validate_changed(info, &new, old)?;
         }
-        if manage_fields {
+        if manage_fields && !server_computed {
             let subresource = match write_target {
                 WriteTarget::Main | WriteTarget::Binding => "",
                 WriteTarget::Status => "status",
