@@ -20,12 +20,14 @@ mod deployment;
 pub mod disruption;
 mod endpoints;
 mod endpointslice;
+mod endpointslice_mirroring;
 mod garbagecollector;
 pub mod job;
 mod namespace;
 pub mod node_lifecycle;
 pub mod pod_gc;
 mod replicaset;
+mod resourcequota;
 mod root_ca_cert_publisher;
 mod service_endpoint;
 mod serviceaccount;
@@ -64,6 +66,10 @@ pub fn controllers() -> Vec<ControllerSpec> {
         ControllerSpec::new("deployment", |c, t| deployment::run(c, t).boxed()),
         ControllerSpec::new("endpoints", |c, t| endpoints::run(c, t).boxed()),
         ControllerSpec::new("endpointslice", |c, t| endpointslice::run(c, t).boxed()),
+        ControllerSpec::new("resourcequota", |c, t| resourcequota::run(c, t).boxed()),
+        ControllerSpec::new("endpointslice-mirroring", |c, t| {
+            endpointslice_mirroring::run(c, t).boxed()
+        }),
         ControllerSpec::new("job", |c, t| job::run(c.client, t).err_into().boxed()),
         ControllerSpec::new("statefulset", |c, t| {
             statefulset::run(c.client, t).err_into().boxed()

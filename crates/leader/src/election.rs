@@ -141,7 +141,11 @@ impl LeaderElection {
     }
 
     async fn try_acquire_or_renew(&self) -> Result<Attempt, LeaderError> {
-        let existing = self.leases.get_opt(&self.name).await.map_err(|e| self.error(e))?;
+        let existing = self
+            .leases
+            .get_opt(&self.name)
+            .await
+            .map_err(|e| self.error(e))?;
         let observed = existing.as_ref().map(LeaseRecord::from_lease);
         let action = decide(
             observed.as_ref(),

@@ -91,4 +91,8 @@ pub enum BenchCommand {
     Api(crate::bench::api::ApiBenchArgs),
     /// Scheduling throughput and latency: fake nodes, many pods, time until bound.
     Scheduler(crate::bench::scheduler::SchedulerBenchArgs),
+    /// A Deployment's life: create until available, rolling update, delete until no pods.
+    Workloads(crate::bench::workloads::WorkloadsBenchArgs),
+    /// A loaded cluster: many nodes and pods, then list/get/patch latency and server memory.
+    Scale(crate::bench::scale::ScaleBenchArgs),
 }

@@ -14,9 +14,23 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "apiserver",
             &["api", "patch", "api-protobuf", "storage"][..],
         ),
+        ("leader", &[][..]),
+        ("scheduler", &["api", "leader"][..]),
+        ("controllers", &["api", "leader"][..]),
+        ("sim", &["api"][..]),
         (
             "r8s",
-            &["api", "patch", "api-protobuf", "storage", "apiserver"][..],
+            &[
+                "api",
+                "patch",
+                "api-protobuf",
+                "storage",
+                "apiserver",
+                "leader",
+                "scheduler",
+                "controllers",
+                "sim",
+            ][..],
         ),
     ])
 }

@@ -55,6 +55,9 @@ fn decode_continue(token: &str, prefix: &str) -> Result<(i64, String), ApiError>
     Ok((revision, start.to_string()))
 }
 
+/// Objects of one page, the revision read at, the continue token and the remaining count.
+type Page = (Vec<Arc<CachedObject>>, i64, Option<String>, Option<i64>);
+
 /// Read a page from storage at a revision, filtering as it goes, until `limit` objects matched.
 async fn list_from_storage(
     server: &ApiServer,
@@ -64,7 +67,7 @@ async fn list_from_storage(
     mut start: Option<String>,
     limit: i64,
     revision: i64,
-) -> Result<(Vec<Arc<CachedObject>>, i64, Option<String>, Option<i64>), ApiError> {
+) -> Result<Page, ApiError> {
     let mut matched = Vec::new();
     let mut revision = revision;
     loop {
@@ -88,19 +91,10 @@ async fn list_from_storage(
         let reached = limit > 0 && i64::try_from(matched.len()).unwrap_or(0) >= limit;
         match (more, last_key) {
             (true, Some(last)) if reached => {
-                let next = format!("{last}\u{0}");
-                let token = encode_continue(revision, &next);
-                let remaining = if filter.is_everything() {
-                    let (rest, _, _) = server
-                        .registry
-                        .store
-                        .range(target.info, prefix, Some(next), 0, revision)
-                        .await?;
-                    Some(i64::try_from(rest.len()).unwrap_or(0))
-                } else {
-                    None
-                };
-                return Ok((matched, revision, Some(token), remaining));
+                // remainingItemCount is optional; computing it would read the rest of the
+                // collection for every page.
+                let token = encode_continue(revision, &format!("{last}\u{0}"));
+                return Ok((matched, revision, Some(token), None));
             }
             (true, Some(last)) => start = Some(format!("{last}\u{0}")),
             _ => return Ok((matched, revision, None, None)),
@@ -151,12 +145,8 @@ pub async fn list(
             list_metadata(revision, next, remaining),
         ));
     }
-    if exact || (limit > 0 && requested_revision != Some(0)) {
-        let at = if exact {
-            requested_revision.unwrap_or(0)
-        } else {
-            0
-        };
+    if exact {
+        let at = requested_revision.unwrap_or(0);
         let (objects, revision, next, remaining) =
             list_from_storage(server, target, &filter, &prefix, None, limit, at).await?;
         return Ok(list_response(
@@ -187,7 +177,7 @@ pub async fn list(
     let Some(resource_cache) = cache.resource(segment) else {
         return Err(ApiError::internal(format!("no cache for {segment}")));
     };
-    let objects = if info.is_storage_version() {
+    let mut objects = if info.is_storage_version() {
         resource_cache.list(&prefix, &|o| filter.matches(&o.object))
     } else {
         resource_cache
@@ -197,10 +187,21 @@ pub async fn list(
             .filter(|o| filter.matches(&o.object))
             .collect()
     };
+    // A first page: the rest is read from storage at this revision through the continue token.
+    let mut continue_token = None;
+    if limit > 0 && requested_revision != Some(0) {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        if objects.len() > limit {
+            objects.truncate(limit);
+            if let Some(last) = objects.last() {
+                continue_token = Some(encode_continue(revision, &format!("{}\u{0}", last.key)));
+            }
+        }
+    }
     Ok(list_response(
         ctx,
         info,
         &objects,
-        list_metadata(revision, None, None),
+        list_metadata(revision, continue_token, None),
     ))
 }

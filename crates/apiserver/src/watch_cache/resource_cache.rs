@@ -7,8 +7,9 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
-/// How many recent events each resource keeps for watches that resume from a resourceVersion.
-const HISTORY_CAPACITY: usize = 10_000;
+/// How many recent events each resource keeps for watches that resume from a resourceVersion; older
+/// resumes are served by a storage watch.
+const HISTORY_CAPACITY: usize = 1_000;
 /// Events a watcher may fall behind before it is closed (it then resumes from its last revision).
 const SUBSCRIBER_BUFFER: usize = 8_192;
 

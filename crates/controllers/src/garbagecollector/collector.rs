@@ -12,6 +12,8 @@ use super::graph::{Graph, Node};
 use super::monitored_resources::MonitoredResources;
 use super::GraphEvent;
 
+/// How long a foreground owner must look childless before its finalizer is removed.
+const FOREGROUND_SETTLE: Duration = Duration::from_secs(1);
 const RETRY_DELAY: Duration = Duration::from_secs(2);
 
 pub struct Collector {
@@ -20,6 +22,8 @@ pub struct Collector {
     dirty: VecDeque<String>,
     queued: HashSet<String>,
     retry_at: HashMap<String, Instant>,
+    /// Foreground owners seen without blocking dependents, and since when.
+    without_dependents_since: HashMap<String, Instant>,
     /// Per resource, the uids listed so far by a relist in progress.
     relisting: HashMap<usize, HashSet<String>>,
 }
@@ -32,6 +36,7 @@ impl Collector {
             dirty: VecDeque::new(),
             queued: HashSet::new(),
             retry_at: HashMap::new(),
+            without_dependents_since: HashMap::new(),
             relisting: HashMap::new(),
         }
     }
@@ -140,10 +145,21 @@ impl Collector {
                 return self.effects.orphan_dependents(&node, &dependents).await;
             }
             OwnerAction::AwaitDependents => {
+                self.without_dependents_since.remove(uid);
                 self.mark_dirty(dependents.iter().map(|d| d.uid.clone()));
                 return true;
             }
             OwnerAction::RemoveForegroundFinalizer => {
+                // Dependents created just before the owner's deletion may not have reached the
+                // graph yet: only finish once the owner has looked childless for a moment.
+                let since = *self
+                    .without_dependents_since
+                    .entry(uid.to_string())
+                    .or_insert_with(Instant::now);
+                if since.elapsed() < FOREGROUND_SETTLE {
+                    return false;
+                }
+                self.without_dependents_since.remove(uid);
                 // Non-blocking dependents go too, once the owner is gone.
                 return self.effects.remove_foreground_finalizer(&node).await;
             }

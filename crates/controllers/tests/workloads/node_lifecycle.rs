@@ -24,7 +24,11 @@ async fn a_node_whose_lease_stops_renewing_goes_unknown_and_is_tainted() {
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     let pod: Pod = serde_json::from_value(json!({
         "metadata": {"name": "victim"},
-        "spec": {"containers": [{"name": "main", "image": "busybox"}]}
+        // The API server's DefaultTolerationSeconds admission would give it 300 s; zero means
+        // evicted as soon as the node is tainted.
+        "spec": {"containers": [{"name": "main", "image": "busybox"}],
+                 "tolerations": [{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                                  "effect": "NoExecute", "tolerationSeconds": 0}]}
     }))
     .unwrap();
     pods.create(&PostParams::default(), &pod).await.unwrap();

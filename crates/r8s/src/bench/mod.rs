@@ -2,8 +2,10 @@
 
 pub mod api;
 mod progress;
+pub mod scale;
 pub mod scheduler;
 mod stats;
+pub mod workloads;
 
 use crate::cli::BenchCommand;
 
@@ -11,5 +13,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Scheduler(args) => scheduler::run(args).await,
+        BenchCommand::Workloads(args) => workloads::run(args).await,
+        BenchCommand::Scale(args) => scale::run(args).await,
     }
 }

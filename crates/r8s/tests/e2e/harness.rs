@@ -1,6 +1,5 @@
 //! Starting the real `r8s` binary on a free loopback port and driving it with the real kubectl.
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -152,25 +151,6 @@ impl Server {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Run kubectl with `stdin` piped in.
-    pub fn kubectl_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(KUBECTL)
-            .env("KUBECONFIG", self.kubeconfig())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run kubectl");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        child.wait_with_output().expect("kubectl output")
-    }
-
     /// kubectl that must succeed; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);
@@ -184,32 +164,9 @@ impl Server {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// kubectl with stdin that must succeed; returns stdout.
-    pub fn ok_stdin(&self, args: &[&str], stdin: &str) -> String {
-        let out = self.kubectl_stdin(args, stdin);
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     /// kubectl that must fail; returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);
-        assert!(
-            !out.status.success(),
-            "kubectl {args:?} should have failed: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-
-    /// kubectl with stdin that must fail; returns stderr.
-    pub fn fails_stdin(&self, args: &[&str], stdin: &str) -> String {
-        let out = self.kubectl_stdin(args, stdin);
         assert!(
             !out.status.success(),
             "kubectl {args:?} should have failed: {}",

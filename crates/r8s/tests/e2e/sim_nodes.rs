@@ -27,10 +27,6 @@ impl SimNodes {
             .expect("start r8s sim");
         SimNodes { child }
     }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
 }
 
 impl Drop for SimNodes {
