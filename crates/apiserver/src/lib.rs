@@ -12,6 +12,7 @@ pub mod config;
 mod discovery;
 mod handlers;
 pub mod http;
+mod in_process;
 pub mod metrics;
 pub mod pki;
 pub mod registry;
@@ -21,5 +22,6 @@ pub mod server;
 pub mod status;
 pub mod watch_cache;
 
+pub use in_process::InProcessTransport;
 pub use run::{open_backend, run, RunError, ServeOptions, Started};
 pub use server::ApiServer;

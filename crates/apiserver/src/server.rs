@@ -48,6 +48,13 @@ fn is_anonymous_path(path: &str) -> bool {
         .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
+fn header_string(headers: &http::HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 fn is_mutating(verb: &str) -> bool {
     matches!(
         verb,
@@ -181,21 +188,15 @@ impl ApiServer {
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok()),
         );
-        let header_string = |name: header::HeaderName| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+
         let ctx = RequestContext {
             user,
             query: Query::parse(request.uri().query()),
             accept: accept
                 .clone()
                 .unwrap_or(crate::http::negotiate::Negotiated::JSON),
-            user_agent: header_string(header::USER_AGENT).unwrap_or_default(),
-            content_type: header_string(header::CONTENT_TYPE),
+            user_agent: header_string(request.headers(), header::USER_AGENT).unwrap_or_default(),
+            content_type: header_string(request.headers(), header::CONTENT_TYPE),
             method: request.method().clone(),
         };
         match target {

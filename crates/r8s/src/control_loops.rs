@@ -1,12 +1,12 @@
 //! The control loops that run inside `r8s server`: controller manager and scheduler. They reach the
-//! cluster only through the API, over HTTPS on loopback with the admin credentials, exactly as they
-//! would from another process.
+//! cluster only through the API: a kube client on the in-process transport, which runs every
+//! request through the same handler stack as HTTPS clients (authorization included).
 
-use std::path::Path;
+use std::sync::Arc;
 
+use apiserver::authn::UserInfo;
+use apiserver::{ApiServer, InProcessTransport};
 use tokio_util::sync::CancellationToken;
-
-use crate::kube_client::client_from;
 
 /// Which loops to run.
 pub struct ControlLoops {
@@ -23,15 +23,25 @@ fn identity(component: &str) -> String {
     format!("{host}_{component}_{}", std::process::id())
 }
 
+/// A client acting as `system:<component>`. Until RBAC exists, components are system:masters.
+fn component_client(server: &Arc<ApiServer>, component: &str) -> kube::Client {
+    let user = UserInfo {
+        name: format!("system:{component}"),
+        uid: String::new(),
+        groups: vec!["system:masters".into()],
+    };
+    kube::Client::new(InProcessTransport::new(server.clone(), user), "default")
+}
+
 /// Start the enabled loops; they stop on `cancel`.
-pub async fn start(
+pub fn start(
     loops: ControlLoops,
-    kubeconfig: &Path,
+    server: &Arc<ApiServer>,
     ca_cert_pem: String,
     cancel: CancellationToken,
-) -> anyhow::Result<()> {
+) {
     if loops.controller_manager {
-        let client = client_from(kubeconfig).await?;
+        let client = component_client(server, "kube-controller-manager");
         let options = controllers::ControllerOptions {
             identity: identity("kube-controller-manager"),
             root_ca_pem: ca_cert_pem,
@@ -47,7 +57,7 @@ pub async fn start(
         });
     }
     if loops.scheduler {
-        let client = client_from(kubeconfig).await?;
+        let client = component_client(server, "kube-scheduler");
         let options = scheduler::SchedulerOptions {
             identity: identity("kube-scheduler"),
             ..scheduler::SchedulerOptions::default()
@@ -58,5 +68,4 @@ pub async fn start(
             }
         });
     }
-    Ok(())
 }

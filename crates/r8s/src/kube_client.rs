@@ -1,4 +1,4 @@
-//! A kube client from a kubeconfig file: how every component of this binary reaches the API.
+//! A kube client from a kubeconfig file, for the commands that may target any cluster (sim, bench).
 
 use std::path::Path;
 

@@ -79,11 +79,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                     )
                 })?,
         },
-        &started.kubeconfig_path,
+        &started.server,
         started.ca_cert_pem.clone(),
         cancel.clone(),
-    )
-    .await?;
+    );
     println!("export KUBECONFIG={}", started.kubeconfig_path.display());
     crate::shutdown::signal().await;
     tracing::info!("shutting down");

@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 /// resumes are served by a storage watch.
 const HISTORY_CAPACITY: usize = 1_000;
 /// Events a watcher may fall behind before it is closed (it then resumes from its last revision).
-const SUBSCRIBER_BUFFER: usize = 8_192;
+const SUBSCRIBER_BUFFER: usize = 1_024;
 
 /// One object as the cache holds it: parsed for filtering, serialized once for every reader.
 #[derive(Debug)]
