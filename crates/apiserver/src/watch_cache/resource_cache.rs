@@ -9,9 +9,9 @@ use tokio::sync::broadcast;
 
 /// How many recent events each resource keeps for watches that resume from a resourceVersion; older
 /// resumes are served by a storage watch.
-const HISTORY_CAPACITY: usize = 1_000;
+const HISTORY_CAPACITY: usize = 4_096;
 /// Events a watcher may fall behind before it is closed (it then resumes from its last revision).
-const SUBSCRIBER_BUFFER: usize = 1_024;
+const SUBSCRIBER_BUFFER: usize = 4_096;
 
 /// One object as the cache holds it: parsed for filtering, serialized once for every reader.
 #[derive(Debug)]

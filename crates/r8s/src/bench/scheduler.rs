@@ -184,22 +184,36 @@ async fn watch_bindings(
     ready: tokio::sync::oneshot::Sender<()>,
 ) -> anyhow::Result<()> {
     let params = WatchParams::default().labels(&format!("{BENCH_LABEL}={BENCH_VALUE}"));
-    let mut stream = pods.watch(&params, "0").await?.boxed();
-    let _ = ready.send(());
-    while let Some(event) = stream.try_next().await? {
-        let pod = match event {
-            WatchEvent::Added(pod) | WatchEvent::Modified(pod) => pod,
-            WatchEvent::Error(e) => anyhow::bail!("watch error: {e:?}"),
-            _ => continue,
-        };
-        if is_bound(&pod) {
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            if let Ok(mut bound) = bound.lock() {
-                bound.entry(name).or_insert_with(Instant::now);
+    let mut ready = Some(ready);
+    let mut resource_version = "0".to_string();
+    // A server may end a watch at any time (a timeout, or a watcher that fell behind): resume it
+    // from the last revision seen.
+    loop {
+        let mut stream = pods.watch(&params, &resource_version).await?.boxed();
+        if let Some(ready) = ready.take() {
+            let _ = ready.send(());
+        }
+        while let Some(event) = stream.try_next().await? {
+            let pod = match event {
+                WatchEvent::Added(pod) | WatchEvent::Modified(pod) => pod,
+                WatchEvent::Bookmark(bookmark) => {
+                    resource_version = bookmark.metadata.resource_version;
+                    continue;
+                }
+                WatchEvent::Error(e) => anyhow::bail!("watch error: {e:?}"),
+                WatchEvent::Deleted(_) => continue,
+            };
+            if let Some(rv) = pod.metadata.resource_version.clone() {
+                resource_version = rv;
+            }
+            if is_bound(&pod) {
+                let name = pod.metadata.name.clone().unwrap_or_default();
+                if let Ok(mut bound) = bound.lock() {
+                    bound.entry(name).or_insert_with(Instant::now);
+                }
             }
         }
     }
-    Ok(())
 }
 
 async fn cleanup(client: &kube::Client) {
