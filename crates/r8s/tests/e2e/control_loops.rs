@@ -491,7 +491,7 @@ fn leader_fails_over_between_two_servers_on_etcd() {
     if first_leads {
         first.kill();
         wait_until(
-            Duration::from_secs(30),
+            Duration::from_secs(15),
             "the second server to take over",
             || {
                 let now = holder(&second, "kube-controller-manager");
@@ -501,7 +501,7 @@ fn leader_fails_over_between_two_servers_on_etcd() {
     } else {
         drop(second);
         wait_until(
-            Duration::from_secs(30),
+            Duration::from_secs(15),
             "the first server to take over",
             || {
                 let now = holder(&first, "kube-controller-manager");
