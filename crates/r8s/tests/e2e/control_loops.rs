@@ -510,3 +510,62 @@ fn leader_fails_over_between_two_servers_on_etcd() {
         );
     }
 }
+
+#[test]
+fn cronjob_runs_every_minute_and_keeps_its_history() {
+    let s = Server::start();
+    let _sim = SimNodes::start(&s, &["--nodes", "1", "--pod-run-time", "1s"]);
+    nodes_ready(&s, 1);
+    let cronjob = r#"apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: tick
+spec:
+  schedule: "* * * * *"
+  successfulJobsHistoryLimit: 1
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: c
+            image: busybox
+"#;
+    s.ok(&[
+        "create",
+        "-f",
+        path_str(&manifest(&s, "cron.yaml", cronjob)),
+    ]);
+    // Two scheduled runs (at most two minutes apart), each completing; only the newest is kept.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    wait_until(Duration::from_secs(190), "two completed runs", || {
+        let jobs = s.get_json(&["jobs"]);
+        for job in jobs["items"].as_array().into_iter().flatten() {
+            let complete = job["status"]["conditions"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["type"] == "Complete" && c["status"] == "True")
+            });
+            if complete {
+                seen.insert(job["metadata"]["name"].as_str().unwrap_or("").to_string());
+            }
+        }
+        seen.len() >= 2
+    });
+    assert!(
+        seen.iter().all(|name| name.starts_with("tick-")),
+        "{seen:?}"
+    );
+    wait_until(Duration::from_secs(30), "the history limit", || {
+        let jobs = s.ok(&["get", "jobs", "-o", "name"]);
+        jobs.lines().count() == 1
+    });
+    let last = s.ok(&[
+        "get",
+        "cronjob",
+        "tick",
+        "-o",
+        "jsonpath={.status.lastScheduleTime}",
+    ]);
+    assert!(!last.is_empty());
+}
