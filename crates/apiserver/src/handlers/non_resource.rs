@@ -107,7 +107,7 @@ pub fn handle_authenticated(
             if !wants_json {
                 return error_response(&ApiError::not_acceptable());
             }
-            json_bytes_response(200, Bytes::from(api::openapi::v2().json.as_ref().clone()))
+            json_bytes_response(200, document_bytes(&api::openapi::v2()))
         }
         "/openapi/v3" | "/openapi/v3/" => {
             value_response(200, &api::openapi::v3_index("/openapi/v3"), Encoding::Json)
@@ -116,8 +116,7 @@ pub fn handle_authenticated(
             let doc_path = path.trim_start_matches("/openapi/v3/");
             match api::openapi::v3_document(doc_path) {
                 Some(document) => {
-                    let mut response =
-                        json_bytes_response(200, Bytes::from(document.json.as_ref().clone()));
+                    let mut response = json_bytes_response(200, document_bytes(&document));
                     if ctx.query.get("hash") == Some(document.hash.as_str()) {
                         response.headers_mut().insert(
                             http::header::CACHE_CONTROL,
@@ -136,6 +135,17 @@ pub fn handle_authenticated(
         "/healthz" | "/livez" | "/readyz" | "/version" => handle(server, path, None),
         _ => error_response(&not_found_path()),
     }
+}
+
+/// A cached OpenAPI document as a body, without copying it.
+fn document_bytes(document: &api::openapi::OpenApiDocument) -> Bytes {
+    struct Shared(std::sync::Arc<Vec<u8>>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_slice()
+        }
+    }
+    Bytes::from_owner(Shared(document.json.clone()))
 }
 
 fn not_found_path() -> ApiError {
