@@ -1,5 +1,8 @@
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::informers::Informers;
 use crate::options::ControllerOptions;
 
 /// What every controller starts from.
@@ -7,13 +10,21 @@ use crate::options::ControllerOptions;
 pub struct ControllerContext {
     pub client: kube::Client,
     pub options: Arc<ControllerOptions>,
+    /// The one Pod watch and the one Node watch every controller shares.
+    pub informers: Informers,
 }
 
 impl ControllerContext {
-    pub fn new(client: kube::Client, options: ControllerOptions) -> Self {
+    /// A context whose shared informers watch until `cancel` fires.
+    pub fn start(
+        client: kube::Client,
+        options: Arc<ControllerOptions>,
+        cancel: &CancellationToken,
+    ) -> Self {
         Self {
+            informers: Informers::spawn(client.clone(), cancel),
             client,
-            options: Arc::new(options),
+            options,
         }
     }
 }

@@ -9,6 +9,7 @@
 mod context;
 mod error;
 mod event_recorder;
+mod informers;
 mod options;
 mod owner_reference;
 mod pod_conditions;
@@ -34,11 +35,14 @@ mod serviceaccount;
 pub mod statefulset;
 pub mod ttl_after_finished;
 
+use std::sync::Arc;
+
 use futures::{FutureExt, TryFutureExt};
 use tokio_util::sync::CancellationToken;
 
 pub use context::ControllerContext;
 pub use error::ControllerError;
+pub use informers::{Informers, SharedInformer};
 pub use options::ControllerOptions;
 pub use supervisor::ControllerSpec;
 
@@ -70,12 +74,16 @@ pub fn controllers() -> Vec<ControllerSpec> {
         ControllerSpec::new("endpointslice-mirroring", |c, t| {
             endpointslice_mirroring::run(c, t).boxed()
         }),
-        ControllerSpec::new("job", |c, t| job::run(c.client, t).err_into().boxed()),
+        ControllerSpec::new("job", |c, t| {
+            job::run(c.client, c.informers, t).err_into().boxed()
+        }),
         ControllerSpec::new("statefulset", |c, t| {
-            statefulset::run(c.client, t).err_into().boxed()
+            statefulset::run(c.client, c.informers, t)
+                .err_into()
+                .boxed()
         }),
         ControllerSpec::new("daemonset", |c, t| {
-            daemonset::run(c.client, t).err_into().boxed()
+            daemonset::run(c.client, c.informers, t).err_into().boxed()
         }),
         ControllerSpec::new("cronjob", |c, t| {
             cronjob::run(c.client, t).err_into().boxed()
@@ -86,7 +94,20 @@ pub fn controllers() -> Vec<ControllerSpec> {
                 cluster_cidr: c.options.cluster_cidr.clone(),
                 ..Default::default()
             };
-            node_lifecycle::run(c.client, options, t).err_into().boxed()
+            node_lifecycle::run(c.client, c.informers, options, t)
+                .err_into()
+                .boxed()
+        }),
+        ControllerSpec::new("pod-gc", |c, t| {
+            pod_gc::run(c.client, pod_gc::PodGcOptions::default(), t)
+                .err_into()
+                .boxed()
+        }),
+        ControllerSpec::new("disruption", |c, t| {
+            disruption::run(c.client, t).err_into().boxed()
+        }),
+        ControllerSpec::new("ttl-after-finished", |c, t| {
+            ttl_after_finished::run(c.client, t).err_into().boxed()
         }),
     ]
 }
@@ -103,10 +124,11 @@ pub async fn run(
         LEADER_LEASE_NAME,
         &options.identity,
     );
-    let context = ControllerContext::new(client, options);
+    let options = Arc::new(options);
     election
         .run(cancel, |term| {
-            supervisor::run_all(context.clone(), controllers(), term)
+            let context = ControllerContext::start(client.clone(), options.clone(), &term);
+            supervisor::run_all(context, controllers(), term)
         })
         .await?;
     Ok(())
@@ -118,10 +140,6 @@ pub async fn run_unelected(
     options: ControllerOptions,
     cancel: CancellationToken,
 ) {
-    supervisor::run_all(
-        ControllerContext::new(client, options),
-        controllers(),
-        cancel,
-    )
-    .await;
+    let context = ControllerContext::start(client, Arc::new(options), &cancel);
+    supervisor::run_all(context, controllers(), cancel).await;
 }

@@ -11,11 +11,11 @@ use crate::registry::keys::collection_prefix;
 use crate::registry::object_meta::{meta_str, metadata_mut, now_rfc3339, rfc3339_after};
 use crate::registry::store::storage_resource;
 use crate::server::{ApiServer, RequestContext};
-use crate::status::{success_status, ApiError};
+use crate::status::ApiError;
 
 /// DeleteOptions from the body and the query.
 #[derive(Debug, Default, Clone)]
-struct DeleteOptions {
+pub(super) struct DeleteOptions {
     grace_period_seconds: Option<i64>,
     propagation: Option<String>,
     precondition_uid: Option<String>,
@@ -23,7 +23,7 @@ struct DeleteOptions {
     dry_run: bool,
 }
 
-fn delete_options(ctx: &RequestContext, body: &[u8]) -> Result<DeleteOptions, ApiError> {
+pub(super) fn delete_options(ctx: &RequestContext, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     let mut options = DeleteOptions {
         grace_period_seconds: ctx
             .query
@@ -121,7 +121,7 @@ fn graceful_pod_seconds(object: &Value, requested: Option<i64>) -> Option<i64> {
 
 /// Delete one object, honouring finalizers, graceful pod deletion and preconditions. Returns the
 /// object as answered: its last state, or the state marked for deletion.
-async fn delete_object(
+pub(super) async fn delete_object(
     server: &ApiServer,
     target: &Target<'_>,
     name: &str,
@@ -289,69 +289,4 @@ pub async fn delete_collection(
         "items": deleted,
     });
     Ok(value_response(200, &list, ctx.accept.encoding))
-}
-
-/// Whether a PodDisruptionBudget selecting the pod allows no more disruptions.
-fn blocked_by_budget(server: &ApiServer, namespace: &str, pod: &Value) -> Option<String> {
-    let budgets = server.registry.cache.resource("poddisruptionbudgets")?;
-    let prefix = collection_prefix("poddisruptionbudgets", Some(namespace));
-    budgets
-        .list(&prefix, &|_| true)
-        .into_iter()
-        .find(|budget| {
-            let selector = budget.object.get("spec").and_then(|s| s.get("selector"));
-            let Ok(selector) = api::selector::LabelSelector::from_label_selector_json(selector)
-            else {
-                return false;
-            };
-            let allowed = budget
-                .object
-                .get("status")
-                .and_then(|s| s.get("disruptionsAllowed"))
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
-            !selector.is_empty() && selector.matches_object(pod) && allowed <= 0
-        })
-        .map(|budget| meta_str(&budget.object, "name").unwrap_or("").to_string())
-}
-
-/// `POST pods/<name>/eviction`: delete the pod unless a disruption budget forbids it.
-pub async fn evict(
-    server: &ApiServer,
-    ctx: &RequestContext,
-    target: &Target<'_>,
-    body: &[u8],
-) -> Result<HttpResponse, ApiError> {
-    let name = target.name.unwrap_or("");
-    let eviction = super::decode::decode_object(ctx, body)?;
-    let namespace = target.namespace.unwrap_or("");
-    let pod = server
-        .registry
-        .store
-        .get(target.info, target.namespace, name)
-        .await?;
-    if let Some(budget) = blocked_by_budget(server, namespace, &pod.object) {
-        let mut error = ApiError::too_many_requests();
-        error.message = "Cannot evict pod as it would violate the pod's disruption budget.".into();
-        error.details.causes = vec![crate::status::StatusCause {
-            reason: "DisruptionBudget".into(),
-            message: format!(
-                "The disruption budget {budget} needs more healthy pods to allow this eviction."
-            ),
-            field: String::new(),
-        }];
-        error.details.retry_after_seconds = None;
-        return Err(error);
-    }
-    let options_body = eviction
-        .get("deleteOptions")
-        .map(|o| serde_json::to_vec(o).unwrap_or_default())
-        .unwrap_or_default();
-    let options = delete_options(ctx, &options_body)?;
-    delete_object(server, target, name, &options).await?;
-    Ok(value_response(
-        201,
-        &success_status(None),
-        ctx.accept.encoding,
-    ))
 }

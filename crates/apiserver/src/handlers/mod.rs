@@ -2,6 +2,7 @@
 
 mod decode;
 mod delete;
+mod eviction;
 pub mod non_resource;
 mod output;
 mod read;

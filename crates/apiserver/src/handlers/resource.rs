@@ -92,7 +92,7 @@ async fn handle_subresource(
             return super::write::bind(server, ctx, target, &body).await;
         }
         Subresource::Eviction => {
-            return super::delete::evict(server, ctx, target, &body).await;
+            return super::eviction::evict(server, ctx, target, &body).await;
         }
         _ => {
             return Err(ApiError::service_unavailable(format!(

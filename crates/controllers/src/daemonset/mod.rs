@@ -17,10 +17,12 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
+
+use crate::informers::Informers;
 
 use crate::job::Expectations;
 pub use error::Error;
@@ -33,21 +35,16 @@ pub struct Context {
     expectations: Expectations,
 }
 
-pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error> {
-    let (pods, pod_writer) = reflector::store();
-    let pod_events = reflector::reflector(
-        pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects();
-    let (nodes, node_writer) = reflector::store();
-    let node_events = reflector::reflector(
-        node_writer,
-        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects();
+/// Run until `cancel`, reading Pods and Nodes from the shared `informers`.
+pub async fn run(
+    client: Client,
+    informers: Informers,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    let pods = informers.pods.store();
+    let pod_events = informers.pods.touched_objects();
+    let nodes = informers.nodes.store();
+    let node_events = informers.nodes.touched_objects();
     let reporter = Reporter {
         controller: "daemonset-controller".into(),
         instance: None,
@@ -62,8 +59,8 @@ pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error>
     let controller = Controller::new(Api::<DaemonSet>::all(client), watcher::Config::default());
     let sets = controller.store();
     controller
-        .owns_stream(pod_events)
-        .watches_stream(node_events, move |_node: Node| {
+        .owns_shared_stream(pod_events)
+        .watches_shared_stream(node_events, move |_node: Arc<Node>| {
             sets.state()
                 .into_iter()
                 .map(|set| ObjectRef::from_obj(set.as_ref()))

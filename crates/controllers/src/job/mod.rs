@@ -23,10 +23,12 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::reflector::Store;
+use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
+
+use crate::informers::Informers;
 
 pub use error::Error;
 pub(crate) use expectations::Expectations;
@@ -38,14 +40,14 @@ pub struct Context {
     expectations: Expectations,
 }
 
-pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error> {
-    let (pods, pod_writer) = reflector::store();
-    let pod_events = reflector::reflector(
-        pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects();
+/// Run until `cancel`, reading Pods from the shared `informers`.
+pub async fn run(
+    client: Client,
+    informers: Informers,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    let pods = informers.pods.store();
+    let pod_events = informers.pods.touched_objects();
     let reporter = Reporter {
         controller: "job-controller".into(),
         instance: None,
@@ -60,7 +62,7 @@ pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error>
     let jobs = controller.store();
     let orphan_sweep = orphans::release_orphaned_pods(client, pods, jobs, cancel.clone());
     let reconciling = controller
-        .owns_stream(pod_events)
+        .owns_shared_stream(pod_events)
         .graceful_shutdown_on(cancel.cancelled_owned())
         .run(reconcile::reconcile, error_policy, ctx)
         .for_each(|result| async move {

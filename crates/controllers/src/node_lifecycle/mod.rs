@@ -24,6 +24,8 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
+use crate::informers::Informers;
+
 use cidr::ClusterCidr;
 pub use error::Error;
 
@@ -58,8 +60,10 @@ pub struct Context {
     recorder: Recorder,
 }
 
+/// Run until `cancel`, reading Pods and Nodes from the shared `informers`.
 pub async fn run(
     client: Client,
+    informers: Informers,
     options: NodeLifecycleOptions,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
@@ -74,14 +78,10 @@ pub async fn run(
     )
     .default_backoff()
     .touched_objects();
-    let (pods, pod_writer) = reflector::store();
-    let pod_events = reflector::reflector(
-        pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects();
-    let controller = Controller::new(Api::<Node>::all(client.clone()), watcher::Config::default());
+    let pods = informers.pods.store();
+    let pod_events = informers.pods.touched_objects();
+    let controller =
+        Controller::for_shared_stream(informers.nodes.applied_objects(), informers.nodes.store());
     let reporter = Reporter {
         controller: "node-controller".into(),
         instance: None,
@@ -101,10 +101,11 @@ pub async fn run(
         .watches_stream(lease_events, |lease: Lease| {
             Some(ObjectRef::new(&lease.name_any()))
         })
-        .watches_stream(pod_events, |pod: Pod| {
+        .watches_shared_stream(pod_events, |pod: Arc<Pod>| {
             pod.spec
-                .and_then(|s| s.node_name)
-                .map(|node| ObjectRef::new(&node))
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .map(ObjectRef::new)
         })
         .graceful_shutdown_on(cancel.cancelled_owned())
         .run(reconcile::reconcile, error_policy, ctx)

@@ -17,8 +17,8 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use kube::api::Api;
 use kube::runtime::controller::Controller;
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
 use kube::ResourceExt;
 use tokio_util::sync::CancellationToken;
 
@@ -48,11 +48,8 @@ async fn run_replica_owners<K: ReplicaOwner>(
     cancel: CancellationToken,
 ) -> Result<(), ControllerError> {
     let client = context.client.clone();
-    let (pods, pod_writer) = reflector::store();
-    let pod_events = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
-        .default_backoff()
-        .reflect(pod_writer)
-        .touched_objects();
+    let pods = context.informers.pods.store();
+    let pod_events = context.informers.pods.touched_objects();
     let controller = Controller::new(Api::<K>::all(client.clone()), watcher::Config::default());
     let owners = controller.store();
     let shared = Arc::new(reconcile::ReplicaContext {
@@ -63,7 +60,9 @@ async fn run_replica_owners<K: ReplicaOwner>(
         resync: context.options.resync_period,
     });
     controller
-        .watches_stream(pod_events, move |pod: Pod| owners_of_pod(&owners, &pod))
+        .watches_shared_stream(pod_events, move |pod: Arc<Pod>| {
+            owners_of_pod(&owners, &pod)
+        })
         .graceful_shutdown_on(cancel.cancelled_owned())
         .run(
             reconcile::reconcile::<K>,

@@ -23,7 +23,7 @@ use k8s_openapi::api::core::v1::{
 };
 use kube::api::{Api, PartialObjectMeta, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
@@ -45,11 +45,8 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<(), ControllerError> {
     let client = context.client.clone();
-    let (pods, writer) = reflector::store();
-    let pod_events = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .touched_objects();
+    let pods = context.informers.pods.store();
+    let pod_events = context.informers.pods.touched_objects();
     let controller = Controller::new(
         Api::<ResourceQuota>::all(client.clone()),
         watcher::Config::default(),
@@ -70,7 +67,7 @@ pub async fn run(
     let by_claim = in_namespace(quotas.clone());
     let by_controller = in_namespace(quotas);
     controller
-        .watches_stream(pod_events, move |pod: Pod| by_pod(pod.namespace()))
+        .watches_shared_stream(pod_events, move |pod: Arc<Pod>| by_pod(pod.namespace()))
         .watches_stream(touched::<ConfigMap>(&client), move |o| {
             by_config_map(o.namespace())
         })

@@ -23,6 +23,8 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
 
+use crate::informers::Informers;
+
 pub use error::Error;
 
 pub struct Context {
@@ -32,14 +34,14 @@ pub struct Context {
     recorder: Recorder,
 }
 
-pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error> {
-    let (pods, pod_writer) = reflector::store();
-    let pod_events = reflector::reflector(
-        pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects();
+/// Run until `cancel`, reading Pods from the shared `informers`.
+pub async fn run(
+    client: Client,
+    informers: Informers,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    let pods = informers.pods.store();
+    let pod_events = informers.pods.touched_objects();
     let (revisions, revision_writer) = reflector::store();
     let revision_events = reflector::reflector(
         revision_writer,
@@ -61,7 +63,7 @@ pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error>
         recorder: Recorder::new(client.clone(), reporter),
     });
     Controller::new(Api::<StatefulSet>::all(client), watcher::Config::default())
-        .owns_stream(pod_events)
+        .owns_shared_stream(pod_events)
         .owns_stream(revision_events)
         .graceful_shutdown_on(cancel.cancelled_owned())
         .run(reconcile::reconcile, error_policy, ctx)

@@ -46,6 +46,7 @@ async fn daemonset_runs_a_pod_on_every_node_including_one_added_later() {
     create_node(&client, "node-b", json!({})).await;
     tokio::spawn(controllers::daemonset::run(
         client.clone(),
+        controllers::Informers::spawn(client.clone(), &server.cancel),
         server.cancel.child_token(),
     ));
     let sets: Api<DaemonSet> = Api::namespaced(client.clone(), "default");

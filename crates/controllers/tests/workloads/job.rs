@@ -12,6 +12,7 @@ async fn job_with_five_completions_and_parallelism_two_completes() {
     let client = server.client.clone();
     tokio::spawn(controllers::job::run(
         client.clone(),
+        controllers::Informers::spawn(client.clone(), &server.cancel),
         server.cancel.child_token(),
     ));
     let jobs: Api<Job> = Api::namespaced(client.clone(), "default");
@@ -94,6 +95,7 @@ async fn job_fails_after_its_backoff_limit() {
     let client = server.client.clone();
     tokio::spawn(controllers::job::run(
         client.clone(),
+        controllers::Informers::spawn(client.clone(), &server.cancel),
         server.cancel.child_token(),
     ));
     let jobs: Api<Job> = Api::namespaced(client.clone(), "default");

@@ -45,6 +45,7 @@ async fn a_node_whose_lease_stops_renewing_goes_unknown_and_is_tainted() {
     };
     tokio::spawn(controllers::node_lifecycle::run(
         client.clone(),
+        controllers::Informers::spawn(client.clone(), &server.cancel),
         options,
         server.cancel.child_token(),
     ));

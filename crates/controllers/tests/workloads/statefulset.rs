@@ -14,6 +14,7 @@ async fn statefulset_creates_web_0_1_2_in_order() {
     let client = server.client.clone();
     tokio::spawn(controllers::statefulset::run(
         client.clone(),
+        controllers::Informers::spawn(client.clone(), &server.cancel),
         server.cancel.child_token(),
     ));
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), "default");

@@ -248,12 +248,36 @@ fn drain_evicts_and_recreates_elsewhere() {
     wait_until(Duration::from_secs(60), "6 running pods", || {
         running(&pods(&s, "app=web")) == 6
     });
+    let budget = r#"apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  minAvailable: 5
+  selector:
+    matchLabels: {app: web}
+"#;
+    s.ok(&["create", "-f", path_str(&manifest(&s, "pdb.yaml", budget))]);
+    wait_until(
+        Duration::from_secs(30),
+        "the budget to allow one disruption",
+        || {
+            s.ok(&[
+                "get",
+                "pdb",
+                "web",
+                "-o",
+                "jsonpath={.status.disruptionsAllowed}",
+            ]) == "1"
+        },
+    );
     s.ok(&["cordon", "sim-node-0"]);
+    // Evictions beyond the budget are refused (429) and retried by kubectl until replacements run.
     s.ok(&[
         "drain",
         "sim-node-0",
         "--ignore-daemonsets",
-        "--timeout=60s",
+        "--timeout=90s",
     ]);
     wait_until(
         Duration::from_secs(60),

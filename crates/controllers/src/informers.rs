@@ -1,0 +1,148 @@
+//! One watch per widely watched resource (Pods, Nodes), shared by every controller.
+//!
+//! Each [`SharedInformer`] runs a single watch that fills one [`Store`] and fans every change out
+//! to its subscribers, so a pod change is decoded and cached once, not once per controller.
+//! Unlike kube-runtime's shared reflector, deletions reach subscribers too, and a subscriber that
+//! joins late (a restarted controller) first sees every object already in the store.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_broadcast::{InactiveReceiver, Sender};
+use futures::{stream, Stream, StreamExt};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+/// How many changes may wait for the slowest subscriber before the watch pauses.
+const CHANGE_BUFFER: usize = 1024;
+
+/// The shared informers every controller reads Pods and Nodes from.
+#[derive(Clone)]
+pub struct Informers {
+    pub pods: SharedInformer<Pod>,
+    pub nodes: SharedInformer<Node>,
+}
+
+impl Informers {
+    /// Start watching all Pods and Nodes; the watches stop when `cancel` fires.
+    pub fn spawn(client: Client, cancel: &CancellationToken) -> Self {
+        Self {
+            pods: SharedInformer::spawn(Api::all(client.clone()), cancel.clone()),
+            nodes: SharedInformer::spawn(Api::all(client), cancel.clone()),
+        }
+    }
+}
+
+/// One object changing in the watched collection.
+#[derive(Clone)]
+enum Change<K> {
+    Applied(Arc<K>),
+    Deleted(Arc<K>),
+}
+
+/// A single watch of one resource kind: its cache and a feed of its changes.
+pub struct SharedInformer<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    store: Store<K>,
+    changes: InactiveReceiver<Change<K>>,
+}
+
+impl<K> Clone for SharedInformer<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            changes: self.changes.clone(),
+        }
+    }
+}
+
+impl<K> SharedInformer<K>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Default + Send + Sync,
+{
+    /// Start the watch of `api` as its own task; it runs until `cancel` fires.
+    pub fn spawn(api: Api<K>, cancel: CancellationToken) -> Self {
+        let (store, writer) = reflector::store();
+        let (mut sender, receiver) = async_broadcast::broadcast(CHANGE_BUFFER);
+        sender.set_await_active(false);
+        let watch = watcher(api, watcher::Config::default())
+            .default_backoff()
+            .reflect(writer);
+        tokio::spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = fan_out(watch, sender) => {}
+            }
+        });
+        Self {
+            store,
+            changes: receiver.deactivate(),
+        }
+    }
+
+    /// The shared cache of every watched object.
+    pub fn store(&self) -> Store<K> {
+        self.store.clone()
+    }
+
+    /// Every object created or updated (and, on subscribing, every object already cached).
+    pub fn applied_objects(&self) -> impl Stream<Item = Arc<K>> + Send + 'static {
+        self.subscribe().filter_map(|change| async move {
+            match change {
+                Change::Applied(object) => Some(object),
+                Change::Deleted(_) => None,
+            }
+        })
+    }
+
+    /// Every object created, updated or deleted (and, on subscribing, every object cached).
+    pub fn touched_objects(&self) -> impl Stream<Item = Arc<K>> + Send + 'static {
+        self.subscribe().map(|change| match change {
+            Change::Applied(object) | Change::Deleted(object) => object,
+        })
+    }
+
+    /// The cached objects as they are now, then every later change.
+    fn subscribe(&self) -> impl Stream<Item = Change<K>> + Send + 'static {
+        let live = self.changes.activate_cloned();
+        let cached = self.store.state().into_iter().map(Change::Applied);
+        stream::iter(cached).chain(live)
+    }
+}
+
+/// Pass every change the reflected watch yields on to the subscribers.
+async fn fan_out<K>(
+    watch: impl Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
+    sender: Sender<Change<K>>,
+) where
+    K: Clone,
+{
+    let mut watch = std::pin::pin!(watch);
+    while let Some(event) = watch.next().await {
+        let change = match event {
+            Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
+                Change::Applied(Arc::new(object))
+            }
+            Ok(watcher::Event::Delete(object)) => Change::Deleted(Arc::new(object)),
+            Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
+            Err(error) => {
+                tracing::debug!(%error, "shared watch");
+                continue;
+            }
+        };
+        // Fails only when nobody subscribes yet; late subscribers start from the store.
+        let _ = sender.broadcast_direct(change).await;
+    }
+}
