@@ -31,6 +31,22 @@ pub struct ServeOptions {
     pub api: ApiConfig,
 }
 
+impl ServeOptions {
+    /// The embedded store under `data_dir`, a free port on 127.0.0.1, defaults otherwise: what an
+    /// in-process test server needs.
+    pub fn loopback(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            https_port: 0,
+            datastore_endpoint: String::new(),
+            token_file: None,
+            write_kubeconfig: None,
+            api: ApiConfig::default(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("storage: {0}")]

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{
@@ -31,15 +30,7 @@ impl Cluster {
         let data_dir = tempfile::tempdir().unwrap();
         let cancel = CancellationToken::new();
         let started = apiserver::run(
-            apiserver::ServeOptions {
-                data_dir: data_dir.path().to_path_buf(),
-                bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
-                https_port: 0,
-                datastore_endpoint: String::new(),
-                token_file: None,
-                write_kubeconfig: None,
-                api: Default::default(),
-            },
+            apiserver::ServeOptions::loopback(data_dir.path()),
             cancel.clone(),
         )
         .await

@@ -18,20 +18,9 @@ struct Cli {
 }
 
 async fn start_server(dir: &std::path::Path, cancel: CancellationToken) -> Client {
-    let started = apiserver::run(
-        apiserver::ServeOptions {
-            data_dir: dir.to_path_buf(),
-            bind_address: "127.0.0.1".parse().unwrap(),
-            https_port: 0,
-            datastore_endpoint: String::new(),
-            token_file: None,
-            write_kubeconfig: None,
-            api: Default::default(),
-        },
-        cancel,
-    )
-    .await
-    .expect("start the API server");
+    let started = apiserver::run(apiserver::ServeOptions::loopback(dir), cancel)
+        .await
+        .expect("start the API server");
     let kubeconfig = Kubeconfig::read_from(&started.kubeconfig_path).unwrap();
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await

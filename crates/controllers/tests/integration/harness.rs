@@ -1,22 +1,25 @@
-//! An in-process API server on a loopback port, a client for it, and the controllers running.
+//! An in-process API server on a loopback port and a client for it, alone or with every
+//! controller running. Shared by the controller test binaries.
+// Each test binary uses part of this module.
+#![allow(dead_code)]
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use apiserver::config::ApiConfig;
 use apiserver::ServeOptions;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio_util::sync::CancellationToken;
 
-pub struct Cluster {
+/// An API server with a client for it; stopped when dropped.
+pub struct ApiServer {
     pub client: kube::Client,
-    cancel: CancellationToken,
+    pub cancel: CancellationToken,
+    /// The cluster CA, for the root CA publisher.
+    pub ca_cert_pem: String,
     _data_dir: tempfile::TempDir,
 }
 
-impl Cluster {
-    /// Start the API server and every controller.
+impl ApiServer {
     pub async fn start() -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -24,49 +27,53 @@ impl Cluster {
             .try_init();
         let data_dir = tempfile::tempdir().unwrap();
         let cancel = CancellationToken::new();
-        let started = apiserver::run(
-            ServeOptions {
-                data_dir: data_dir.path().to_path_buf(),
-                bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
-                https_port: 0,
-                datastore_endpoint: String::new(),
-                token_file: None,
-                write_kubeconfig: None,
-                api: ApiConfig::default(),
-            },
-            cancel.clone(),
-        )
-        .await
-        .unwrap();
+        let started = apiserver::run(ServeOptions::loopback(data_dir.path()), cancel.clone())
+            .await
+            .unwrap();
         let kubeconfig = Kubeconfig::read_from(&started.kubeconfig_path).unwrap();
         let config =
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await
                 .unwrap();
-        let client = kube::Client::try_from(config).unwrap();
-        let root_ca_pem =
-            std::fs::read_to_string(data_dir.path().join("server/tls/server-ca.crt")).unwrap();
-        let options = controllers::ControllerOptions {
-            identity: "test-manager".into(),
-            root_ca_pem,
-            ..controllers::ControllerOptions::default()
-        };
-        tokio::spawn(controllers::run(
-            client.clone(),
-            options,
-            cancel.child_token(),
-        ));
         Self {
-            client,
+            client: kube::Client::try_from(config).unwrap(),
             cancel,
+            ca_cert_pem: started.ca_cert_pem,
             _data_dir: data_dir,
         }
     }
 }
 
-impl Drop for Cluster {
+impl Drop for ApiServer {
     fn drop(&mut self) {
         self.cancel.cancel();
+    }
+}
+
+/// An API server with every controller running against it.
+pub struct Cluster {
+    pub client: kube::Client,
+    _server: ApiServer,
+}
+
+impl Cluster {
+    /// Start the API server and every controller.
+    pub async fn start() -> Self {
+        let server = ApiServer::start().await;
+        let options = controllers::ControllerOptions {
+            identity: "test-manager".into(),
+            root_ca_pem: server.ca_cert_pem.clone(),
+            ..controllers::ControllerOptions::default()
+        };
+        tokio::spawn(controllers::run(
+            server.client.clone(),
+            options,
+            server.cancel.child_token(),
+        ));
+        Self {
+            client: server.client.clone(),
+            _server: server,
+        }
     }
 }
 

@@ -5,4 +5,6 @@ mod daemonset;
 mod harness;
 mod job;
 mod node_lifecycle;
+#[path = "../integration/harness.rs"]
+mod server;
 mod statefulset;
