@@ -18,6 +18,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("scheduler", &["api", "leader"][..]),
         ("controllers", &["api", "leader"][..]),
         ("sim", &["api"][..]),
+        ("runtime", &[][..]),
+        ("kubelet", &["api"][..]),
         (
             "r8s",
             &[
@@ -30,6 +32,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "scheduler",
                 "controllers",
                 "sim",
+                "runtime",
+                "kubelet",
             ][..],
         ),
     ])

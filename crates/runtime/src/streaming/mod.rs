@@ -1,0 +1,1 @@
+//! The streaming server behind CRI Exec, Attach and PortForward.
