@@ -6,6 +6,7 @@
 
 pub mod cri_client;
 pub mod env;
+pub mod lifecycle;
 mod error;
 pub mod node;
 mod options;
