@@ -111,6 +111,15 @@ pub fn parse(method: &Method, path: &str, query: Option<&str>) -> RequestTarget 
         ("DELETE", false) => "deletecollection",
         _ => "unknown",
     };
+    // Connecting to a pod's streams is authorized as `create` whatever the method (upstream
+    // checks `create` for WebSocket upgrades, which arrive as GET).
+    if matches!(
+        request.subresource.as_deref(),
+        Some("exec" | "attach" | "portforward")
+    ) && request.verb == "get"
+    {
+        request.verb = "create";
+    }
     RequestTarget::Resource(request)
 }
 
@@ -153,6 +162,18 @@ mod tests {
         assert_eq!(r.name.as_deref(), Some("x"));
         assert_eq!(r.namespace, None);
         assert_eq!(r.subresource.as_deref(), Some("finalize"));
+    }
+
+    #[test]
+    fn connecting_to_pod_streams_is_create() {
+        let r = resource(
+            Method::GET,
+            "/api/v1/namespaces/a/pods/p/exec",
+            Some("command=ls"),
+        );
+        assert_eq!((r.verb, r.subresource.as_deref()), ("create", Some("exec")));
+        let r = resource(Method::GET, "/api/v1/namespaces/a/pods/p/log", None);
+        assert_eq!(r.verb, "get");
     }
 
     #[test]

@@ -8,8 +8,10 @@ use std::time::Duration;
 use storage::{Backend, StorageError};
 use tokio_util::sync::CancellationToken;
 
-use crate::authn::{load_token_file, StaticTokens, TokenFileError};
-use crate::authz::MastersOnly;
+use crate::authn::{
+    load_or_create_join_token, load_token_file, JoinTokenError, StaticTokens, TokenFileError,
+};
+use crate::authz::ClusterPolicy;
 use crate::config::{first_service_ip, ApiConfig};
 use crate::pki::{load_or_create, render_kubeconfig, write_owner_only, PkiError};
 use crate::registry::Registry;
@@ -57,6 +59,10 @@ pub enum RunError {
     Tls(#[from] crate::http::tls::TlsError),
     #[error("{0}")]
     TokenFile(#[from] TokenFileError),
+    #[error("{0}")]
+    KubeletClient(#[from] crate::handlers::proxy::KubeletClientError),
+    #[error("join token: {0}")]
+    JoinToken(#[from] JoinTokenError),
     #[error("listening on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -74,6 +80,12 @@ pub struct Started {
     pub kubeconfig_path: PathBuf,
     /// The cluster CA (PEM), for clients and for publishing `kube-root-ca.crt`.
     pub ca_cert_pem: String,
+    /// The cluster CA's private key (PEM), for the CSR signing controller.
+    pub ca_key_pem: String,
+    /// The join token agents present (`K10<CA hash>::server:<secret>`), also in `join_token_path`.
+    pub join_token: String,
+    /// `<data-dir>/token`.
+    pub join_token_path: PathBuf,
     pub address: SocketAddr,
     pub server: Arc<ApiServer>,
     /// Resolves when the server has stopped.
@@ -148,13 +160,16 @@ async fn compact_periodically(backend: Arc<dyn Backend>, cancel: CancellationTok
 
 /// Start the API server; it runs until `cancel`.
 pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Started, RunError> {
-    let tokens = match &options.token_file {
+    let mut tokens = match &options.token_file {
         Some(path) => load_token_file(path)?,
         None => StaticTokens::default(),
     };
     let (dns, ips) = serving_names(&options);
     let tls_dir = options.data_dir.join("server").join("tls");
     let pki = load_or_create(&tls_dir, dns, ips)?;
+    let join_token_path = options.data_dir.join("token");
+    let join_token = load_or_create_join_token(&join_token_path, &pki.ca_cert_pem)?;
+    join_token.register(&mut tokens);
     let tls = crate::http::tls::server_config(&pki)?;
     let backend = open_backend(&options.datastore_endpoint, &options.data_dir).await?;
     let cache = crate::watch_cache::start_watch_cache(
@@ -164,12 +179,19 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
     )
     .await?;
     let registry = Registry::new(backend.clone(), cache, &options.api);
-    let server = Arc::new(ApiServer::new(
-        registry,
-        options.api.clone(),
-        tokens,
-        Box::new(MastersOnly),
-    ));
+    let kubelet_client_cert =
+        crate::pki::load_or_create_kubelet_client(&tls_dir, &pki.ca_cert_pem, &pki.ca_key_pem)?;
+    let kubelet_client = crate::handlers::proxy::KubeletClient::new(&kubelet_client_cert)?;
+    let server = Arc::new(
+        ApiServer::new(
+            registry,
+            options.api.clone(),
+            tokens,
+            Box::new(ClusterPolicy),
+        )
+        .with_ca_cert(pki.ca_cert_pem.clone())
+        .with_kubelet_client(kubelet_client),
+    );
     let address = SocketAddr::new(options.bind_address, options.https_port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -211,6 +233,9 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
     Ok(Started {
         kubeconfig_path,
         ca_cert_pem: pki.ca_cert_pem.clone(),
+        ca_key_pem: pki.ca_key_pem.clone(),
+        join_token: join_token.render(),
+        join_token_path,
         address,
         server,
         finished,

@@ -35,12 +35,16 @@ pub struct ApiServer {
     pub tokens: StaticTokens,
     pub authorizer: Box<dyn Authorizer>,
     pub metrics: Metrics,
+    /// How `pods/log`, `pods/exec`, ... and `nodes/proxy` reach kubelets; `None` answers 503.
+    pub kubelet_client: Option<crate::handlers::proxy::KubeletClient>,
+    /// The cluster CA (PEM), served at `/cacerts` for agents that join with a token.
+    pub ca_cert_pem: String,
     readonly_inflight: Semaphore,
     mutating_inflight: Semaphore,
     ready: AtomicBool,
 }
 
-const ANONYMOUS_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version"];
+const ANONYMOUS_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version", "/cacerts"];
 
 fn is_anonymous_path(path: &str) -> bool {
     ANONYMOUS_PATHS
@@ -77,8 +81,22 @@ impl ApiServer {
             tokens,
             authorizer,
             metrics: Metrics::default(),
+            kubelet_client: None,
+            ca_cert_pem: String::new(),
             ready: AtomicBool::new(false),
         }
+    }
+
+    /// Serve this CA at `/cacerts`.
+    pub fn with_ca_cert(mut self, ca_cert_pem: String) -> Self {
+        self.ca_cert_pem = ca_cert_pem;
+        self
+    }
+
+    /// Reach kubelets with this client (the kubelet client certificate).
+    pub fn with_kubelet_client(mut self, client: crate::handlers::proxy::KubeletClient) -> Self {
+        self.kubelet_client = Some(client);
+        self
     }
 
     pub fn set_ready(&self) {
@@ -215,6 +233,12 @@ impl ApiServer {
             RequestTarget::Group(group) => crate::discovery::group(&ctx, &group),
             RequestTarget::ResourceList { group, version } => {
                 crate::discovery::resource_list(&ctx, &group, &version)
+            }
+            RequestTarget::Resource(resource)
+                if crate::handlers::proxy::is_kubelet_proxied(&resource) =>
+            {
+                // Long-running and streamed: no in-flight limit, the body is not read.
+                crate::handlers::proxy::handle(self, &ctx, resource, request).await
             }
             RequestTarget::Resource(resource) => {
                 accept?;

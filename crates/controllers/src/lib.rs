@@ -15,6 +15,7 @@ mod owner_reference;
 mod pod_conditions;
 mod supervisor;
 
+pub mod certificates;
 pub mod cronjob;
 pub mod daemonset;
 mod deployment;
@@ -43,7 +44,7 @@ use tokio_util::sync::CancellationToken;
 pub use context::ControllerContext;
 pub use error::ControllerError;
 pub use informers::{Informers, SharedInformer};
-pub use options::ControllerOptions;
+pub use options::{ControllerOptions, SigningCa};
 pub use supervisor::ControllerSpec;
 
 /// The Lease that elects the one running controller manager.
@@ -108,6 +109,12 @@ pub fn controllers() -> Vec<ControllerSpec> {
         }),
         ControllerSpec::new("ttl-after-finished", |c, t| {
             ttl_after_finished::run(c.client, t).err_into().boxed()
+        }),
+        ControllerSpec::new("csrapproving", |c, t| {
+            certificates::approver::run(c.client, t).boxed()
+        }),
+        ControllerSpec::new("csrsigning", |c, t| {
+            certificates::signer::run(c.client, c.options.signing_ca.clone(), t).boxed()
         }),
     ]
 }

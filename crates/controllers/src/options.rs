@@ -11,6 +11,23 @@ pub struct ControllerOptions {
     pub node_monitor_grace_period: Duration,
     /// How often a controller re-reconciles every object even without changes.
     pub resync_period: Duration,
+    /// The CA that signs approved node client certificates; without it no CSR is signed.
+    pub signing_ca: Option<SigningCa>,
+}
+
+/// A CA certificate and its private key, both PEM.
+#[derive(Clone)]
+pub struct SigningCa {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for SigningCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningCa")
+            .field("cert_pem", &self.cert_pem)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ControllerOptions {
@@ -21,6 +38,7 @@ impl Default for ControllerOptions {
             cluster_cidr: "10.42.0.0/16".into(),
             node_monitor_grace_period: Duration::from_secs(40),
             resync_period: Duration::from_secs(300),
+            signing_ca: None,
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct KubeletOptions {
     pub max_pods: u32,
     /// The parent cgroup of every pod (`kubepods`).
     pub cgroup_root: String,
+    /// Clients of the kubelet's server must present certificates of this CA (PEM); empty: none accepted.
+    pub client_ca_pem: String,
 }
 
 impl KubeletOptions {
@@ -53,6 +55,7 @@ impl KubeletOptions {
             status_interval: Duration::from_secs(10),
             max_pods: 110,
             cgroup_root: "kubepods".to_string(),
+            client_ca_pem: String::new(),
         }
     }
 }

@@ -25,9 +25,82 @@ pub enum Command {
     Server(ServerArgs),
     /// Simulated nodes (kwok-like) for any cluster: register Nodes and drive the pods bound to them.
     Sim(SimCommandArgs),
+    /// Run a node agent (kubelet + container runtime) that joins a server with its token.
+    Agent(AgentArgs),
+    /// Manage the node's images.
+    #[command(subcommand)]
+    Image(ImageCommand),
     /// Benchmarks that work against any cluster's kubeconfig.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// Flags of the node agent, shared by `r8s agent` and the agent inside `r8s server`.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// The node's name (default: the host name).
+    #[arg(long)]
+    pub node_name: Option<String>,
+    /// The node's InternalIP (default: the address of the interface with the default route).
+    #[arg(long)]
+    pub node_ip: Option<IpAddr>,
+    /// Extra node labels, `key=value`, repeatable.
+    #[arg(long = "node-label")]
+    pub node_labels: Vec<String>,
+    /// A CRI socket to use instead of r8s's own runtime (e.g. containerd's).
+    #[arg(long)]
+    pub container_runtime_endpoint: Option<PathBuf>,
+    /// The OCI runtime binary r8s's runtime runs containers with.
+    #[arg(long, default_value = "runc")]
+    pub oci_runtime: PathBuf,
+    /// Registries reached over plain HTTP (`host:port`), repeatable.
+    #[arg(long = "insecure-registry")]
+    pub insecure_registries: Vec<String>,
+    /// Where container logs are written.
+    #[arg(long, default_value = "/var/log/pods")]
+    pub pod_log_dir: PathBuf,
+    #[arg(long, default_value_t = 10250)]
+    pub kubelet_port: u16,
+    /// Cluster DNS server written into pods' resolv.conf.
+    #[arg(long, default_value = "10.43.0.10")]
+    pub cluster_dns: IpAddr,
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The server's URL, e.g. https://10.0.0.1:6443.
+    #[arg(long)]
+    pub server: String,
+    /// The join token (`<data-dir>/token` on the server).
+    #[arg(long, env = "R8S_TOKEN")]
+    pub token: String,
+    /// Where the agent keeps its certificates, images, containers and pod volumes.
+    #[arg(long, default_value = "/var/lib/r8s")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Import an OCI or docker archive into the node's image store.
+    Import {
+        /// The archive (`docker save` or OCI image layout tarball).
+        file: PathBuf,
+        #[arg(long, default_value = "/var/lib/r8s")]
+        data_dir: PathBuf,
+    },
+    /// Write an OCI archive of a busybox image made from a static busybox binary (offline test image).
+    BuildBusybox {
+        /// The output archive.
+        out: PathBuf,
+        #[arg(long, default_value = "/bin/busybox")]
+        busybox: PathBuf,
+        #[arg(long, default_value = "docker.io/library/busybox:latest")]
+        reference: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +148,8 @@ pub struct ServerArgs {
     pub max_requests_inflight: usize,
     #[arg(long, default_value_t = 200)]
     pub max_mutating_requests_inflight: usize,
+    #[command(flatten)]
+    pub node: NodeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -95,4 +170,6 @@ pub enum BenchCommand {
     Workloads(crate::bench::workloads::WorkloadsBenchArgs),
     /// A loaded cluster: many nodes and pods, then list/get/patch latency and server memory.
     Scale(crate::bench::scale::ScaleBenchArgs),
+    /// Real pods on one node: create → Running latency, pods/s, agent and shim memory.
+    Pods(crate::bench::pods::PodsBenchArgs),
 }

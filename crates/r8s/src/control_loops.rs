@@ -38,13 +38,18 @@ pub fn start(
     loops: ControlLoops,
     server: &Arc<ApiServer>,
     ca_cert_pem: String,
+    ca_key_pem: String,
     cancel: CancellationToken,
 ) {
     if loops.controller_manager {
         let client = component_client(server, "kube-controller-manager");
         let options = controllers::ControllerOptions {
             identity: identity("kube-controller-manager"),
-            root_ca_pem: ca_cert_pem,
+            root_ca_pem: ca_cert_pem.clone(),
+            signing_ca: Some(controllers::SigningCa {
+                cert_pem: ca_cert_pem,
+                key_pem: ca_key_pem,
+            }),
             cluster_cidr: loops.cluster_cidr.clone(),
             node_monitor_grace_period: loops.node_monitor_grace_period,
             ..controllers::ControllerOptions::default()

@@ -7,6 +7,7 @@ use apiserver::config::{parse_ipv4_cidr, parse_port_range, ApiConfig};
 use apiserver::ServeOptions;
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::{self, AgentConfig};
 use crate::cli::ServerArgs;
 
 /// `1h`, `30m`, `90s` or plain seconds.
@@ -45,11 +46,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    if !args.disable_agent {
-        tracing::warn!(
-            "the node agent is not part of this build yet; running the control plane only"
-        );
-    }
     let options = ServeOptions {
         data_dir: args.data_dir.clone(),
         bind_address: args.bind_address,
@@ -81,14 +77,47 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         },
         &started.server,
         started.ca_cert_pem.clone(),
+        started.ca_key_pem.clone(),
         cancel.clone(),
     );
+    if !args.disable_agent {
+        start_local_agent(&args, started.address, &started.join_token, cancel.clone());
+    }
     println!("export KUBECONFIG={}", started.kubeconfig_path.display());
     crate::shutdown::signal().await;
     tracing::info!("shutting down");
     cancel.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), started.finished).await;
     Ok(())
+}
+
+/// The server's own node: the same agent as `r8s agent`, joining over HTTPS with the join token.
+fn start_local_agent(
+    args: &ServerArgs,
+    api_address: std::net::SocketAddr,
+    token: &str,
+    cancel: CancellationToken,
+) {
+    let host = if api_address.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        api_address.ip()
+    };
+    let config = AgentConfig {
+        server_url: format!(
+            "https://{}",
+            std::net::SocketAddr::new(host, api_address.port())
+        ),
+        token: token.trim().to_string(),
+        data_dir: args.data_dir.clone(),
+        node: args.node.clone(),
+        control_plane: true,
+    };
+    tokio::spawn(async move {
+        if let Err(e) = agent::run(config, cancel.clone()).await {
+            tracing::error!(error = format!("{e:#}"), "the node agent stopped");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use crate::containers::Containers;
 use crate::images::ImageStore;
 use crate::sandboxes::Sandboxes;
+use crate::streaming::{RuncExecRunner, StreamingServer};
 use crate::{RuntimeError, RuntimeOptions, RuntimePaths};
 
 pub struct Runtime {
@@ -11,6 +12,8 @@ pub struct Runtime {
     pub images: ImageStore,
     pub sandboxes: Sandboxes,
     pub containers: Containers,
+    /// The exec/port-forward server on 127.0.0.1 that streaming URLs point at.
+    pub streaming: StreamingServer,
 }
 
 impl Runtime {
@@ -20,12 +23,18 @@ impl Runtime {
         let images = ImageStore::open(&paths, &options).await?;
         let sandboxes = Sandboxes::open(&paths, &options).await?;
         let containers = Containers::open(&paths, &options).await?;
+        let exec_runner =
+            RuncExecRunner::new(options.oci_runtime.clone(), paths.oci_runtime_root());
+        let streaming = StreamingServer::start(std::sync::Arc::new(exec_runner))
+            .await
+            .map_err(|e| RuntimeError::Failed(format!("starting the streaming server: {e}")))?;
         Ok(Self {
             options,
             paths,
             images,
             sandboxes,
             containers,
+            streaming,
         })
     }
 }

@@ -5,6 +5,7 @@
 mod apiextensions;
 mod apps;
 mod batch;
+mod certificates;
 mod cluster_policy;
 mod config_data;
 mod container;
@@ -176,6 +177,11 @@ fn rules(group: &str, kind: &str) -> KindRules {
             PathSegment,
             rbac::validate_cluster_role_binding,
             rbac::validate_binding_update,
+        ),
+        ("certificates.k8s.io", "CertificateSigningRequest") => KindRules::updated(
+            Dns1123Subdomain,
+            certificates::validate_certificate_signing_request,
+            certificates::validate_certificate_signing_request_update,
         ),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => KindRules::with(
             Dns1123Subdomain,

@@ -1,8 +1,14 @@
-//! Who is calling: x509 client certificates signed by the cluster CA, and static bearer tokens.
+//! Who is calling: x509 client certificates signed by the cluster CA, static bearer tokens, and
+//! the join token of agents that have no certificate yet.
 
+mod join_token;
 mod token_file;
 mod x509;
 
+pub use join_token::{
+    ca_hash, load_or_create_join_token, JoinToken, JoinTokenError, BOOTSTRAPPERS_GROUP,
+    TOKEN_PREFIX,
+};
 pub use token_file::{load_token_file, StaticTokens, TokenFileError};
 pub use x509::user_from_client_cert;
 

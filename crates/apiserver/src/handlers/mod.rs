@@ -5,6 +5,7 @@ mod delete;
 mod eviction;
 pub mod non_resource;
 mod output;
+pub mod proxy;
 mod read;
 pub mod resource;
 mod reviews;

@@ -34,8 +34,12 @@ pub fn version_info() -> serde_json::Value {
     })
 }
 
-/// `/healthz`, `/livez`, `/readyz` with `?verbose` and `/version`: open to anonymous callers.
+/// `/healthz`, `/livez`, `/readyz` with `?verbose`, `/version` and `/cacerts` (the cluster CA, which
+/// a joining agent checks against its token's hash): open to anonymous callers.
 pub fn handle(server: &ApiServer, path: &str, query: Option<&str>) -> HttpResponse {
+    if path == "/cacerts" {
+        return text_response(200, server.ca_cert_pem.clone());
+    }
     if path == "/version" {
         return value_response(200, &version_info(), Encoding::Json);
     }

@@ -85,6 +85,7 @@ async fn handle_subresource(
     let write_target = match subresource {
         Subresource::Status => WriteTarget::Status,
         Subresource::Finalize => WriteTarget::Finalize,
+        Subresource::Approval => WriteTarget::Approval,
         Subresource::Scale => {
             return super::scale::handle(server, ctx, target, verb, &body).await;
         }

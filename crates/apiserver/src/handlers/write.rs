@@ -10,6 +10,7 @@ use super::resource::Target;
 use crate::http::body::{decode_json, decode_yaml};
 use crate::http::negotiate::{body_format, BodyFormat};
 use crate::http::response::{add_warnings, value_response, HttpResponse};
+use crate::registry::certificate_signing_requests::is_certificate_signing_request;
 use crate::registry::object_meta::{
     bump_generation_if_spec_changed, carry_on_update, fill_on_create, generated_name, meta_str,
     metadata_mut, now_rfc3339,
@@ -130,6 +131,9 @@ async fn create_object(
     }
     fill_on_create(&mut object, uses_generation(info));
     prepare_for_create(info, &mut object);
+    if is_certificate_signing_request(info.group, info.kind) {
+        crate::registry::certificate_signing_requests::prepare_for_create(&mut object, &ctx.user);
+    }
     if info.group.is_empty() && info.kind == "Pod" {
         server.registry.admit_new_pod(&mut object)?;
     }
@@ -257,6 +261,7 @@ pub async fn guaranteed_update(
                 WriteTarget::Main | WriteTarget::Binding => "",
                 WriteTarget::Status => "status",
                 WriteTarget::Finalize => "finalize",
+                WriteTarget::Approval => "approval",
             };
             let schema = patch::Schema::for_kind(&info.api_version(), info.kind);
             let time = now_rfc3339();

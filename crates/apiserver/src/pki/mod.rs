@@ -4,6 +4,10 @@
 mod files;
 mod issue;
 mod kubeconfig;
+mod kubelet_client;
 
 pub use files::{load_or_create, write_owner_only, ClusterPki, PkiError};
 pub use kubeconfig::render_kubeconfig;
+pub use kubelet_client::{
+    load_or_create_kubelet_client, KubeletClientCert, KUBELET_CLIENT_COMMON_NAME,
+};

@@ -1,6 +1,7 @@
 //! The registry: storage access per resource, the per-kind strategies, service allocation, and the
 //! watch cache that serves reads.
 
+pub mod certificate_signing_requests;
 pub mod event_leases;
 pub mod filter;
 pub mod keys;

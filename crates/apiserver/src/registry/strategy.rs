@@ -5,6 +5,8 @@
 use api::ResourceInfo;
 use serde_json::{json, Map, Value};
 
+use super::certificate_signing_requests::is_certificate_signing_request;
+
 /// Which part of an object a write addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteTarget {
@@ -16,6 +18,8 @@ pub enum WriteTarget {
     Finalize,
     /// A change the server computed itself (pod binding): taken as it is.
     Binding,
+    /// `certificatesigningrequests/<name>/approval`: only the approval conditions change.
+    Approval,
 }
 
 /// Kinds whose spec changes bump `metadata.generation`.
@@ -109,6 +113,9 @@ pub fn prepare_for_create(info: &ResourceInfo, object: &mut Value) {
 
 /// Shape `new` as this write may change `old`.
 pub fn prepare_for_update(info: &ResourceInfo, target: WriteTarget, new: &mut Value, old: &Value) {
+    if is_certificate_signing_request(info.group, info.kind) {
+        super::certificate_signing_requests::prepare_for_update(target, new, old);
+    }
     match target {
         WriteTarget::Main => {
             if info.has_status_subresource() {
@@ -150,7 +157,7 @@ pub fn prepare_for_update(info: &ResourceInfo, target: WriteTarget, new: &mut Va
                 meta.insert("managedFields".into(), managed);
             }
         }
-        WriteTarget::Binding => {}
+        WriteTarget::Binding | WriteTarget::Approval => {}
         WriteTarget::Finalize => {
             let finalizers = new.get("spec").and_then(|s| s.get("finalizers")).cloned();
             *new = old.clone();

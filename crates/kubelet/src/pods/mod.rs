@@ -1,1 +1,23 @@
-//! pods
+//! Running the pods bound to this node through CRI.
+
+pub mod actions;
+pub mod backoff;
+pub mod container_config;
+mod container_hash;
+mod container_start;
+pub mod context;
+pub mod cri_calls;
+pub mod events;
+pub mod hosts_file;
+pub mod image_pull;
+mod manager;
+mod probe_tracker;
+pub mod qos;
+pub mod runtime_state;
+pub mod sandbox_config;
+pub mod status;
+mod termination;
+mod termination_message;
+pub mod worker;
+
+pub use manager::run_pods;

@@ -1,6 +1,7 @@
 //! `r8s bench ...`: programs that print figures, against any cluster's kubeconfig.
 
 pub mod api;
+pub mod pods;
 mod progress;
 pub mod scale;
 pub mod scheduler;
@@ -15,5 +16,6 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Scheduler(args) => scheduler::run(args).await,
         BenchCommand::Workloads(args) => workloads::run(args).await,
         BenchCommand::Scale(args) => scale::run(args).await,
+        BenchCommand::Pods(args) => pods::run(args).await,
     }
 }

@@ -20,6 +20,9 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     pub port: u16,
     extra_args: Vec<String>,
+    /// Set for servers that run a node: the server, kubectl and everything it starts live in a
+    /// network namespace of the test's own, with no default route.
+    netns: Option<crate::netns::TestNetns>,
 }
 
 impl Server {
@@ -34,9 +37,54 @@ impl Server {
             dir,
             port: free_port(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            netns: None,
         };
         server.launch();
         server
+    }
+
+    /// A server with its local node agent, inside a fresh network namespace.
+    pub fn start_with_node(extra_args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let netns = crate::netns::TestNetns::create();
+        let mut server = Server {
+            child: None,
+            dir,
+            port: 6443,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            netns: Some(netns),
+        };
+        let images = server.data_dir().join("agent/images");
+        std::fs::create_dir_all(&images).expect("image archive dir");
+        let built = Command::new(env!("CARGO_BIN_EXE_r8s"))
+            .args([
+                "image",
+                "build-busybox",
+                "--reference",
+                crate::node_agent::BUSYBOX,
+            ])
+            .arg(images.join("busybox.tar"))
+            .output()
+            .expect("run r8s image build-busybox");
+        assert!(
+            built.status.success(),
+            "building the busybox image failed: {}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        server.launch();
+        server
+    }
+
+    /// A command that runs inside this server's network namespace, if it has one.
+    pub fn command(&self, program: &str) -> Command {
+        match &self.netns {
+            Some(netns) => netns.command(program),
+            None => Command::new(program),
+        }
+    }
+
+    pub fn netns(&self) -> Option<&crate::netns::TestNetns> {
+        self.netns.as_ref()
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -53,8 +101,16 @@ impl Server {
             .append(true)
             .open(self.dir.path().join("server.log"))
             .expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_r8s"))
-            .args(["server", "--disable-agent", "--bind-address", "127.0.0.1"])
+        let mut command = self.command(env!("CARGO_BIN_EXE_r8s"));
+        command.args(["server", "--bind-address", "127.0.0.1"]);
+        if self.netns.is_none() {
+            command.arg("--disable-agent");
+        } else {
+            command
+                .args(["--node-name", "r8s-e2e", "--pod-log-dir"])
+                .arg(self.dir.path().join("pod-logs"));
+        }
+        let child = command
             .arg("--https-listen-port")
             .arg(self.port.to_string())
             .arg("--data-dir")
@@ -72,7 +128,8 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if self.kubeconfig().exists() {
-                let out = Command::new(KUBECTL)
+                let out = self
+                    .command(KUBECTL)
                     .env("KUBECONFIG", self.kubeconfig())
                     .args(["get", "--raw", "/readyz"])
                     .output()
@@ -127,7 +184,7 @@ impl Server {
 
     /// Run kubectl against this server.
     pub fn kubectl(&self, args: &[&str]) -> Output {
-        Command::new(KUBECTL)
+        self.command(KUBECTL)
             .env("KUBECONFIG", self.kubeconfig())
             .args(args)
             .output()
@@ -136,7 +193,8 @@ impl Server {
 
     /// kubectl with extra environment (e.g. EDITOR) that must succeed; returns stdout.
     pub fn ok_with_env(&self, env: &[(&str, &str)], args: &[&str]) -> String {
-        let out = Command::new(KUBECTL)
+        let out = self
+            .command(KUBECTL)
             .env("KUBECONFIG", self.kubeconfig())
             .envs(env.iter().copied())
             .args(args)
@@ -187,6 +245,9 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if self.netns.is_some() {
+            crate::node_cleanup::clean_node(self.dir.path());
+        }
     }
 }
 

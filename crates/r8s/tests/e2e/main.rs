@@ -3,11 +3,14 @@
 
 mod etcd;
 mod harness;
+mod netns;
+mod node_cleanup;
 mod scenarios;
 mod sim_nodes;
 
 mod control_loops;
 mod durability;
+mod node_agent;
 mod python_client;
 mod startup;
 mod suite;

@@ -1,89 +1,134 @@
 //! RuntimeService calls about containers.
 
+use std::time::Duration;
+
 use k8s_cri::v1 as cri;
 
 use crate::{Runtime, RuntimeError};
 
 pub async fn create_container(
-    _runtime: &Runtime,
-    _request: cri::CreateContainerRequest,
+    runtime: &Runtime,
+    request: cri::CreateContainerRequest,
 ) -> Result<cri::CreateContainerResponse, RuntimeError> {
-    Err(RuntimeError::Failed("create_container is not implemented yet".into()))
+    let config = request
+        .config
+        .ok_or_else(|| RuntimeError::InvalidArgument("CreateContainer needs a config".into()))?;
+    let sandbox = runtime.sandboxes.get(&request.pod_sandbox_id).await?;
+    let image_name = config
+        .image
+        .as_ref()
+        .map(|i| i.image.clone())
+        .unwrap_or_default();
+    if image_name.is_empty() {
+        return Err(RuntimeError::InvalidArgument(
+            "CreateContainer needs an image".into(),
+        ));
+    }
+    let image = runtime.images.resolve(&image_name).await?;
+    let container_id = runtime.containers.create(config, &sandbox, &image).await?;
+    Ok(cri::CreateContainerResponse { container_id })
 }
 
 pub async fn start_container(
-    _runtime: &Runtime,
-    _request: cri::StartContainerRequest,
+    runtime: &Runtime,
+    request: cri::StartContainerRequest,
 ) -> Result<cri::StartContainerResponse, RuntimeError> {
-    Err(RuntimeError::Failed("start_container is not implemented yet".into()))
+    runtime.containers.start(&request.container_id).await?;
+    Ok(cri::StartContainerResponse {})
 }
 
 pub async fn stop_container(
-    _runtime: &Runtime,
-    _request: cri::StopContainerRequest,
+    runtime: &Runtime,
+    request: cri::StopContainerRequest,
 ) -> Result<cri::StopContainerResponse, RuntimeError> {
-    Err(RuntimeError::Failed("stop_container is not implemented yet".into()))
+    let timeout = Duration::from_secs(u64::try_from(request.timeout).unwrap_or(0));
+    runtime
+        .containers
+        .stop(&request.container_id, timeout)
+        .await?;
+    Ok(cri::StopContainerResponse {})
 }
 
 pub async fn remove_container(
-    _runtime: &Runtime,
-    _request: cri::RemoveContainerRequest,
+    runtime: &Runtime,
+    request: cri::RemoveContainerRequest,
 ) -> Result<cri::RemoveContainerResponse, RuntimeError> {
-    Err(RuntimeError::Failed("remove_container is not implemented yet".into()))
+    runtime.containers.remove(&request.container_id).await?;
+    Ok(cri::RemoveContainerResponse {})
 }
 
 pub async fn list_containers(
-    _runtime: &Runtime,
-    _request: cri::ListContainersRequest,
+    runtime: &Runtime,
+    request: cri::ListContainersRequest,
 ) -> Result<cri::ListContainersResponse, RuntimeError> {
-    Err(RuntimeError::Failed("list_containers is not implemented yet".into()))
+    let containers = runtime.containers.list(request.filter.as_ref()).await;
+    Ok(cri::ListContainersResponse { containers })
 }
 
 pub async fn container_status(
-    _runtime: &Runtime,
-    _request: cri::ContainerStatusRequest,
+    runtime: &Runtime,
+    request: cri::ContainerStatusRequest,
 ) -> Result<cri::ContainerStatusResponse, RuntimeError> {
-    Err(RuntimeError::Failed("container_status is not implemented yet".into()))
+    let status = runtime.containers.status(&request.container_id).await?;
+    Ok(cri::ContainerStatusResponse {
+        status: Some(status),
+        info: Default::default(),
+    })
 }
 
 pub async fn update_container_resources(
-    _runtime: &Runtime,
-    _request: cri::UpdateContainerResourcesRequest,
+    runtime: &Runtime,
+    request: cri::UpdateContainerResourcesRequest,
 ) -> Result<cri::UpdateContainerResourcesResponse, RuntimeError> {
-    Err(RuntimeError::Failed("update_container_resources is not implemented yet".into()))
+    if let Some(linux) = &request.linux {
+        runtime
+            .containers
+            .update_resources(&request.container_id, linux)
+            .await?;
+    }
+    Ok(cri::UpdateContainerResourcesResponse {})
 }
 
 pub async fn reopen_container_log(
-    _runtime: &Runtime,
-    _request: cri::ReopenContainerLogRequest,
+    runtime: &Runtime,
+    request: cri::ReopenContainerLogRequest,
 ) -> Result<cri::ReopenContainerLogResponse, RuntimeError> {
-    Err(RuntimeError::Failed("reopen_container_log is not implemented yet".into()))
+    runtime.containers.reopen_log(&request.container_id).await?;
+    Ok(cri::ReopenContainerLogResponse {})
 }
 
 pub async fn exec_sync(
-    _runtime: &Runtime,
-    _request: cri::ExecSyncRequest,
+    runtime: &Runtime,
+    request: cri::ExecSyncRequest,
 ) -> Result<cri::ExecSyncResponse, RuntimeError> {
-    Err(RuntimeError::Failed("exec_sync is not implemented yet".into()))
+    let timeout = Duration::from_secs(u64::try_from(request.timeout).unwrap_or(0));
+    runtime
+        .containers
+        .exec_sync(&request.container_id, request.cmd, timeout)
+        .await
 }
 
 pub async fn container_stats(
-    _runtime: &Runtime,
-    _request: cri::ContainerStatsRequest,
+    runtime: &Runtime,
+    request: cri::ContainerStatsRequest,
 ) -> Result<cri::ContainerStatsResponse, RuntimeError> {
-    Err(RuntimeError::Failed("container_stats is not implemented yet".into()))
+    let stats = runtime.containers.stats(&request.container_id).await?;
+    Ok(cri::ContainerStatsResponse { stats: Some(stats) })
 }
 
 pub async fn list_container_stats(
-    _runtime: &Runtime,
-    _request: cri::ListContainerStatsRequest,
+    runtime: &Runtime,
+    request: cri::ListContainerStatsRequest,
 ) -> Result<cri::ListContainerStatsResponse, RuntimeError> {
-    Err(RuntimeError::Failed("list_container_stats is not implemented yet".into()))
+    let stats = runtime.containers.list_stats(request.filter.as_ref()).await;
+    Ok(cri::ListContainerStatsResponse { stats })
 }
 
 pub async fn checkpoint_container(
     _runtime: &Runtime,
     _request: cri::CheckpointContainerRequest,
 ) -> Result<cri::CheckpointContainerResponse, RuntimeError> {
-    Err(RuntimeError::Failed("checkpoint_container is not implemented yet".into()))
+    Err(RuntimeError::Failed(
+        "checkpointing containers is not supported".into(),
+    ))
 }

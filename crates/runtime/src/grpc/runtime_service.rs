@@ -305,6 +305,8 @@ impl RuntimeService for RuntimeServiceImpl {
         &self,
         _request: Request<cri::GetEventsRequest>,
     ) -> Result<Response<Self::GetContainerEventsStream>, Status> {
-        Err(Status::unimplemented("container events are not supported; the kubelet relists"))
+        Err(Status::unimplemented(
+            "container events are not supported; the kubelet relists",
+        ))
     }
 }

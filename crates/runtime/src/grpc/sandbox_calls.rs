@@ -1,96 +1,186 @@
 //! RuntimeService calls about sandboxes and the runtime itself.
 
+use std::time::Duration;
+
 use k8s_cri::v1 as cri;
 
+use crate::sandboxes::SandboxFilter;
 use crate::{Runtime, RuntimeError};
+
+const RUNTIME_NAME: &str = "r8s";
+const CRI_API_VERSION: &str = "v1";
+/// The version of the kubelet-runtime API the Version call reports.
+const KUBELET_API_VERSION: &str = "0.1.0";
 
 pub async fn version(
     _runtime: &Runtime,
     _request: cri::VersionRequest,
 ) -> Result<cri::VersionResponse, RuntimeError> {
-    Err(RuntimeError::Failed("version is not implemented yet".into()))
+    Ok(cri::VersionResponse {
+        version: KUBELET_API_VERSION.into(),
+        runtime_name: RUNTIME_NAME.into(),
+        runtime_version: env!("CARGO_PKG_VERSION").into(),
+        runtime_api_version: CRI_API_VERSION.into(),
+    })
 }
 
 pub async fn run_pod_sandbox(
-    _runtime: &Runtime,
-    _request: cri::RunPodSandboxRequest,
+    runtime: &Runtime,
+    request: cri::RunPodSandboxRequest,
 ) -> Result<cri::RunPodSandboxResponse, RuntimeError> {
-    Err(RuntimeError::Failed("run_pod_sandbox is not implemented yet".into()))
+    let config = request
+        .config
+        .ok_or_else(|| RuntimeError::InvalidArgument("sandbox config is required".into()))?;
+    let pod_sandbox_id = runtime
+        .sandboxes
+        .run(config, request.runtime_handler)
+        .await?;
+    Ok(cri::RunPodSandboxResponse { pod_sandbox_id })
 }
 
 pub async fn stop_pod_sandbox(
-    _runtime: &Runtime,
-    _request: cri::StopPodSandboxRequest,
+    runtime: &Runtime,
+    request: cri::StopPodSandboxRequest,
 ) -> Result<cri::StopPodSandboxResponse, RuntimeError> {
-    Err(RuntimeError::Failed("stop_pod_sandbox is not implemented yet".into()))
+    let sandbox = runtime.sandboxes.get(&request.pod_sandbox_id).await?;
+    runtime
+        .containers
+        .stop_in_sandbox(&sandbox.id, Duration::ZERO)
+        .await?;
+    runtime.sandboxes.stop(&sandbox.id).await?;
+    Ok(cri::StopPodSandboxResponse {})
 }
 
 pub async fn remove_pod_sandbox(
-    _runtime: &Runtime,
-    _request: cri::RemovePodSandboxRequest,
+    runtime: &Runtime,
+    request: cri::RemovePodSandboxRequest,
 ) -> Result<cri::RemovePodSandboxResponse, RuntimeError> {
-    Err(RuntimeError::Failed("remove_pod_sandbox is not implemented yet".into()))
+    let sandbox = match runtime.sandboxes.get(&request.pod_sandbox_id).await {
+        Ok(sandbox) => sandbox,
+        Err(RuntimeError::NotFound(_)) => return Ok(cri::RemovePodSandboxResponse {}),
+        Err(error) => return Err(error),
+    };
+    runtime.containers.remove_in_sandbox(&sandbox.id).await?;
+    runtime.sandboxes.remove(&sandbox.id).await?;
+    Ok(cri::RemovePodSandboxResponse {})
 }
 
 pub async fn pod_sandbox_status(
-    _runtime: &Runtime,
-    _request: cri::PodSandboxStatusRequest,
+    runtime: &Runtime,
+    request: cri::PodSandboxStatusRequest,
 ) -> Result<cri::PodSandboxStatusResponse, RuntimeError> {
-    Err(RuntimeError::Failed("pod_sandbox_status is not implemented yet".into()))
+    let status = runtime.sandboxes.status(&request.pod_sandbox_id).await?;
+    Ok(cri::PodSandboxStatusResponse {
+        status: Some(status),
+        info: Default::default(),
+        containers_statuses: Vec::new(),
+        timestamp: jiff::Timestamp::now()
+            .as_nanosecond()
+            .try_into()
+            .unwrap_or(i64::MAX),
+    })
 }
 
 pub async fn list_pod_sandbox(
-    _runtime: &Runtime,
-    _request: cri::ListPodSandboxRequest,
+    runtime: &Runtime,
+    request: cri::ListPodSandboxRequest,
 ) -> Result<cri::ListPodSandboxResponse, RuntimeError> {
-    Err(RuntimeError::Failed("list_pod_sandbox is not implemented yet".into()))
+    let filter = request.filter.map(SandboxFilter::from).unwrap_or_default();
+    Ok(cri::ListPodSandboxResponse {
+        items: runtime.sandboxes.summaries(&filter).await,
+    })
 }
 
 pub async fn pod_sandbox_stats(
-    _runtime: &Runtime,
-    _request: cri::PodSandboxStatsRequest,
+    runtime: &Runtime,
+    request: cri::PodSandboxStatsRequest,
 ) -> Result<cri::PodSandboxStatsResponse, RuntimeError> {
-    Err(RuntimeError::Failed("pod_sandbox_stats is not implemented yet".into()))
+    Ok(cri::PodSandboxStatsResponse {
+        stats: Some(runtime.sandboxes.stats(&request.pod_sandbox_id).await?),
+    })
 }
 
 pub async fn list_pod_sandbox_stats(
-    _runtime: &Runtime,
-    _request: cri::ListPodSandboxStatsRequest,
+    runtime: &Runtime,
+    request: cri::ListPodSandboxStatsRequest,
 ) -> Result<cri::ListPodSandboxStatsResponse, RuntimeError> {
-    Err(RuntimeError::Failed("list_pod_sandbox_stats is not implemented yet".into()))
+    let filter = request.filter.map(SandboxFilter::from).unwrap_or_default();
+    Ok(cri::ListPodSandboxStatsResponse {
+        stats: runtime.sandboxes.all_stats(&filter).await,
+    })
 }
 
 pub async fn update_runtime_config(
-    _runtime: &Runtime,
-    _request: cri::UpdateRuntimeConfigRequest,
+    runtime: &Runtime,
+    request: cri::UpdateRuntimeConfigRequest,
 ) -> Result<cri::UpdateRuntimeConfigResponse, RuntimeError> {
-    Err(RuntimeError::Failed("update_runtime_config is not implemented yet".into()))
+    let pod_cidr = request
+        .runtime_config
+        .and_then(|config| config.network_config)
+        .map(|network| network.pod_cidr)
+        .unwrap_or_default();
+    runtime
+        .sandboxes
+        .network
+        .set_pod_cidr(&pod_cidr)
+        .map_err(|e| RuntimeError::InvalidArgument(e.to_string()))?;
+    Ok(cri::UpdateRuntimeConfigResponse {})
 }
 
 pub async fn status(
-    _runtime: &Runtime,
+    runtime: &Runtime,
     _request: cri::StatusRequest,
 ) -> Result<cri::StatusResponse, RuntimeError> {
-    Err(RuntimeError::Failed("status is not implemented yet".into()))
+    let runtime_ready = cri::RuntimeCondition {
+        r#type: "RuntimeReady".into(),
+        status: true,
+        reason: String::new(),
+        message: String::new(),
+    };
+    let network_ready = if runtime.sandboxes.network.is_ready() {
+        cri::RuntimeCondition {
+            r#type: "NetworkReady".into(),
+            status: true,
+            reason: String::new(),
+            message: String::new(),
+        }
+    } else {
+        cri::RuntimeCondition {
+            r#type: "NetworkReady".into(),
+            status: false,
+            reason: "NetworkPluginNotReady".into(),
+            message: "Network plugin returns error: cni plugin not initialized".into(),
+        }
+    };
+    Ok(cri::StatusResponse {
+        status: Some(cri::RuntimeStatus {
+            conditions: vec![runtime_ready, network_ready],
+        }),
+        ..Default::default()
+    })
 }
 
 pub async fn runtime_config(
     _runtime: &Runtime,
     _request: cri::RuntimeConfigRequest,
 ) -> Result<cri::RuntimeConfigResponse, RuntimeError> {
-    Err(RuntimeError::Failed("runtime_config is not implemented yet".into()))
+    Ok(cri::RuntimeConfigResponse {
+        linux: Some(cri::LinuxRuntimeConfiguration {
+            cgroup_driver: cri::CgroupDriver::Cgroupfs as i32,
+        }),
+    })
 }
 
 pub async fn list_metric_descriptors(
     _runtime: &Runtime,
     _request: cri::ListMetricDescriptorsRequest,
 ) -> Result<cri::ListMetricDescriptorsResponse, RuntimeError> {
-    Err(RuntimeError::Failed("list_metric_descriptors is not implemented yet".into()))
+    Ok(cri::ListMetricDescriptorsResponse::default())
 }
 
 pub async fn list_pod_sandbox_metrics(
     _runtime: &Runtime,
     _request: cri::ListPodSandboxMetricsRequest,
 ) -> Result<cri::ListPodSandboxMetricsResponse, RuntimeError> {
-    Err(RuntimeError::Failed("list_pod_sandbox_metrics is not implemented yet".into()))
+    Ok(cri::ListPodSandboxMetricsResponse::default())
 }

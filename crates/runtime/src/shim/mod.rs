@@ -1,7 +1,60 @@
 //! `r8s shim`: one process per container that runs it through the OCI runtime, holds its stdio,
 //! writes the CRI log, records its exit status, and outlives a restart of r8s.
+//!
+//! The runtime starts `r8s shim --id .. --bundle .. --log .. --runtime .. --runtime-root ..`; that
+//! process starts a second copy of itself with `--supervise` and exits at once, so the supervisor
+//! is nobody's child (a double fork without `fork`). The supervisor makes a new session, becomes
+//! the child subreaper (the container's init is reparented to it after `runc create` exits),
+//! creates the container, and then only copies output to the log and waits for the exit. The
+//! runtime runs `runc start` itself; the shim learns of it only through the exit.
+
+mod args;
+mod cri_log;
+mod oom;
+pub mod state_files;
+mod supervisor;
+
+pub use args::ShimArgs;
+pub use state_files::{ExitRecord, StateFiles};
 
 /// Entry point of `r8s shim`; returns the process exit code. Runs without an async runtime.
-pub fn main(_args: &[String]) -> i32 {
-    1
+pub fn main(args: &[String]) -> i32 {
+    let args = match ShimArgs::parse(args) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("r8s shim: {message}");
+            return 2;
+        }
+    };
+    if args.supervise {
+        supervisor::run(&args)
+    } else {
+        detach(&args)
+    }
+}
+
+/// Starts the supervisor as a grandchild of the caller and returns at once.
+fn detach(args: &ShimArgs) -> i32 {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("r8s shim: finding my own executable: {e}");
+            return 1;
+        }
+    };
+    let mut supervise = args.clone();
+    supervise.supervise = true;
+    let spawned = std::process::Command::new(exe)
+        .args(supervise.to_args())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("r8s shim: starting the supervisor: {e}");
+            1
+        }
+    }
 }

@@ -1,4 +1,14 @@
-//! Authorization: one trait, so RBAC can replace the bootstrap policy later.
+//! Authorization: one trait, so RBAC can replace the bootstrap policy later. Until then
+//! [`ClusterPolicy`] lets `system:masters` do everything, nodes what a kubelet needs, join-token
+//! holders ask for a certificate, and every authenticated user read discovery.
+
+mod bootstrapper;
+mod cluster_policy;
+mod node;
+mod rule;
+
+pub use cluster_policy::ClusterPolicy;
+pub use node::{node_name, NODES_GROUP, NODE_USER_PREFIX};
 
 use crate::authn::UserInfo;
 
@@ -26,7 +36,7 @@ pub trait Authorizer: Send + Sync {
     fn authorize(&self, user: &UserInfo, attributes: &Attributes) -> Decision;
 }
 
-/// Until RBAC exists: members of `system:masters` may do everything, nobody else anything.
+/// Members of `system:masters` may do everything, nobody else anything.
 pub struct MastersOnly;
 
 impl Authorizer for MastersOnly {

@@ -1,0 +1,140 @@
+//! What a node (`system:node:<name>` in `system:nodes`) may do: upstream's system:node rules,
+//! simplified. A node reads what its pods need, writes its own Node, its own Lease in
+//! `kube-node-lease`, pod status, events and its certificate requests.
+//!
+//! Missing against upstream: the node authorizer's graph (secrets and config maps only of pods
+//! bound to the node) and NodeRestriction admission (the name in a created Node's body).
+
+use super::rule::{any_allows, Rule, Scope, READ};
+use super::Attributes;
+use crate::authn::UserInfo;
+
+pub const NODES_GROUP: &str = "system:nodes";
+pub const NODE_USER_PREFIX: &str = "system:node:";
+const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
+
+const NODE_RULES: &[Rule] = &[
+    Rule {
+        verbs: READ,
+        group: "",
+        resources: &[
+            "nodes",
+            "nodes/status",
+            "pods",
+            "pods/status",
+            "services",
+            "endpoints",
+            "configmaps",
+            "secrets",
+            "persistentvolumeclaims",
+            "persistentvolumes",
+        ],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: READ,
+        group: "discovery.k8s.io",
+        resources: &["endpointslices"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: READ,
+        group: "storage.k8s.io",
+        resources: &[
+            "csidrivers",
+            "csinodes",
+            "storageclasses",
+            "volumeattachments",
+        ],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: READ,
+        group: "node.k8s.io",
+        resources: &["runtimeclasses"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create", "update", "patch", "delete"],
+        group: "",
+        resources: &["nodes", "nodes/status"],
+        scope: Scope::OwnObject,
+    },
+    // Mirror pods are created, and finished pods deleted, by the node running them.
+    Rule {
+        verbs: &["create", "delete"],
+        group: "",
+        resources: &["pods"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["update", "patch"],
+        group: "",
+        resources: &["pods/status", "persistentvolumeclaims/status"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create"],
+        group: "",
+        resources: &["pods/eviction", "serviceaccounts/token"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create", "update", "patch"],
+        group: "",
+        resources: &["events"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create", "update", "patch"],
+        group: "events.k8s.io",
+        resources: &["events"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &[
+            "get", "list", "watch", "create", "update", "patch", "delete",
+        ],
+        group: "coordination.k8s.io",
+        resources: &["leases"],
+        scope: Scope::OwnObjectIn(NODE_LEASE_NAMESPACE),
+    },
+    Rule {
+        verbs: &["create", "update", "patch", "delete"],
+        group: "storage.k8s.io",
+        resources: &["csinodes"],
+        scope: Scope::OwnObject,
+    },
+    Rule {
+        verbs: &["create", "get", "list", "watch"],
+        group: "certificates.k8s.io",
+        resources: &["certificatesigningrequests"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create"],
+        group: "authentication.k8s.io",
+        resources: &["tokenreviews"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create"],
+        group: "authorization.k8s.io",
+        resources: &["subjectaccessreviews"],
+        scope: Scope::Any,
+    },
+];
+
+/// The node a user is, when it is one: `system:node:<name>` in `system:nodes`.
+pub fn node_name(user: &UserInfo) -> Option<&str> {
+    if !user.in_group(NODES_GROUP) {
+        return None;
+    }
+    user.name
+        .strip_prefix(NODE_USER_PREFIX)
+        .filter(|name| !name.is_empty())
+}
+
+pub fn node_may(node: &str, a: &Attributes) -> bool {
+    any_allows(NODE_RULES, node, a)
+}

@@ -1,0 +1,90 @@
+//! Stopping a pod: preStop hooks, StopContainer with the grace period, the sandbox, the volumes.
+
+use k8s_openapi::api::core::v1::Pod;
+
+use super::context::PodContext;
+use super::cri_calls::{pod_runtime_state, remove_sandbox, stop_container, stop_sandbox};
+use super::runtime_state::ContainerRecord;
+use crate::KubeletError;
+
+/// The grace period left for the pod's containers.
+pub fn grace_period_seconds(pod: &Pod) -> i64 {
+    pod.metadata
+        .deletion_grace_period_seconds
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+        })
+        .unwrap_or(30)
+        .max(0)
+}
+
+/// preStop (if any) then StopContainer; `message` overrides the Killing event's.
+pub async fn kill_container(
+    ctx: &PodContext,
+    pod: &Pod,
+    record: &ContainerRecord,
+    message: Option<String>,
+    grace: i64,
+    pod_ip: Option<&str>,
+) {
+    let spec = pod.spec.clone().unwrap_or_default();
+    let init = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .any(|c| c.name == record.name);
+    let container = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == record.name);
+    let message = message.unwrap_or_else(|| format!("Stopping container {}", record.name));
+    ctx.events
+        .record(pod, Some((&record.name, init)), false, "Killing", message);
+    let started = std::time::Instant::now();
+    if let Some(handler) = container
+        .and_then(|c| c.lifecycle.as_ref())
+        .and_then(|l| l.pre_stop.as_ref())
+    {
+        let hook = crate::lifecycle::run_handler(&ctx.cri, handler, &record.id, pod_ip);
+        let outcome =
+            tokio::time::timeout(std::time::Duration::from_secs(grace as u64), hook).await;
+        if let Ok(Err(message)) = outcome {
+            ctx.events.record(
+                pod,
+                Some((&record.name, init)),
+                true,
+                "FailedPreStopHook",
+                message,
+            );
+        }
+    }
+    let left = grace - started.elapsed().as_secs() as i64;
+    if let Err(e) = stop_container(&ctx.cri, &record.id, left.max(2)).await {
+        tracing::warn!(error = %e, container = %record.id, "stopping a container");
+    }
+}
+
+/// Stops every container and sandbox of the pod with this uid and releases its volumes.
+pub async fn terminate_pod(ctx: &PodContext, pod: &Pod) -> Result<(), KubeletError> {
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let state = pod_runtime_state(&ctx.cri, &uid).await?;
+    let grace = grace_period_seconds(pod);
+    let pod_ip = state.latest_sandbox().and_then(|s| s.ips.first().cloned());
+    let kills = state
+        .running()
+        .map(|record| kill_container(ctx, pod, record, None, grace, pod_ip.as_deref()));
+    futures::future::join_all(kills).await;
+    for sandbox in &state.sandboxes {
+        stop_sandbox(&ctx.cri, &sandbox.id).await?;
+        remove_sandbox(&ctx.cri, &sandbox.id).await?;
+    }
+    ctx.volumes.teardown(&uid).await?;
+    let dir = super::container_start::pod_dir(ctx, &uid);
+    let _ = tokio::fs::remove_file(dir.join("etc-hosts")).await;
+    let _ = tokio::fs::remove_dir_all(dir.join("containers")).await;
+    let _ = tokio::fs::remove_dir(&dir).await;
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! One task per pod: syncs it on every change, every relist tick, and stops it when it goes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_cri::v1 as cri;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::Api;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::actions::{compute_pod_actions, PodActions, Waiting};
+use super::backoff::BackOff;
+use super::container_start::{start_container, StartTarget};
+use super::context::PodContext;
+use super::cri_calls::{pod_runtime_state, remove_container, remove_sandbox, stop_sandbox};
+use super::probe_tracker::ProbeTracker;
+use super::runtime_state::{PodRuntimeState, RunState};
+use super::sandbox_config::{pod_log_directory, sandbox_config, PodKey};
+use super::status::{pod_status, StatusInputs};
+use super::termination::{grace_period_seconds, kill_container, terminate_pod};
+use super::termination_message::termination_message;
+use crate::KubeletError;
+
+/// How often each pod is synced when nothing happens (the CRI relist).
+pub const RESYNC: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub enum WorkerMessage {
+    Update(Box<Pod>),
+    /// The pod left the API (or was never there): stop it without deleting anything there.
+    Gone,
+}
+
+struct PodWorker {
+    ctx: Arc<PodContext>,
+    pod: Pod,
+    backoff: BackOff,
+    pull_backoff: BackOff,
+    waiting: BTreeMap<String, Waiting>,
+    probes: ProbeTracker,
+    written_status: Option<serde_json::Value>,
+}
+
+enum Outcome {
+    Continue,
+    Finished,
+}
+
+pub async fn run_pod_worker(
+    ctx: Arc<PodContext>,
+    pod: Pod,
+    mut messages: mpsc::Receiver<WorkerMessage>,
+) {
+    let (wake_tx, mut wake) = mpsc::channel(1);
+    let mut worker = PodWorker {
+        probes: ProbeTracker::new(ctx.cri.clone(), ctx.events.clone(), wake_tx),
+        ctx,
+        pod,
+        backoff: BackOff::default(),
+        pull_backoff: BackOff::default(),
+        waiting: BTreeMap::new(),
+        written_status: None,
+    };
+    let mut gone = false;
+    loop {
+        let outcome = if gone {
+            worker.finish(false).await
+        } else {
+            worker.sync().await
+        };
+        match outcome {
+            Ok(Outcome::Finished) => {
+                worker.probes.stop_all();
+                return;
+            }
+            Ok(Outcome::Continue) => {}
+            Err(e) => tracing::warn!(pod = %PodKey::of(&worker.pod), error = %e, "syncing pod"),
+        }
+        tokio::select! {
+            message = messages.recv() => match message {
+                Some(WorkerMessage::Update(pod)) => worker.pod = *pod,
+                Some(WorkerMessage::Gone) | None => gone = true,
+            },
+            _ = wake.recv() => {}
+            _ = tokio::time::sleep(RESYNC) => {}
+        }
+        // Coalesce a burst of updates into one sync.
+        while let Ok(message) = messages.try_recv() {
+            match message {
+                WorkerMessage::Update(pod) => worker.pod = *pod,
+                WorkerMessage::Gone => gone = true,
+            }
+        }
+    }
+}
+
+fn is_terminal(pod: &Pod) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+impl PodWorker {
+    async fn sync(&mut self) -> Result<Outcome, KubeletError> {
+        if self.pod.metadata.deletion_timestamp.is_some() {
+            return self.finish(true).await;
+        }
+        let ctx = self.ctx.clone();
+        let pod = self.pod.clone();
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let state = pod_runtime_state(&ctx.cri, &uid).await?;
+        if is_terminal(&pod) {
+            self.stop_finished_pod(&state).await?;
+            return Ok(Outcome::Continue);
+        }
+        let volumes = match ctx.volumes.setup(&pod).await {
+            Ok(volumes) => volumes,
+            Err(e) => {
+                ctx.events
+                    .record(&pod, None, true, "FailedMount", e.to_string());
+                return Err(e);
+            }
+        };
+        let probe_view = self.probes.view(&pod, &state);
+        let actions = compute_pod_actions(
+            &pod,
+            &state,
+            &probe_view,
+            &mut self.backoff,
+            Timestamp::now(),
+        );
+        self.apply(&pod, &state, &actions, &volumes).await?;
+        let state = pod_runtime_state(&ctx.cri, &uid).await?;
+        self.probes.track(&pod, &state);
+        self.write_status(&pod, &state).await?;
+        Ok(Outcome::Continue)
+    }
+
+    async fn apply(
+        &mut self,
+        pod: &Pod,
+        state: &PodRuntimeState,
+        actions: &PodActions,
+        volumes: &crate::volumes::PodVolumes,
+    ) -> Result<(), KubeletError> {
+        let ctx = self.ctx.clone();
+        let grace = grace_period_seconds(pod);
+        let key = PodKey::of(pod);
+        // Back-off decisions replace those of the last sync; pull/config errors stay until a start succeeds.
+        self.waiting.retain(|_, w| w.reason != "CrashLoopBackOff");
+        for (name, waiting) in &actions.waiting {
+            let init = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.init_containers.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| &c.name == name));
+            ctx.events.record(
+                pod,
+                Some((name, init)),
+                true,
+                "BackOff",
+                format!("Back-off restarting failed container {name} in pod {key}"),
+            );
+            self.waiting.insert(name.clone(), waiting.clone());
+        }
+        let pod_ip = state.latest_sandbox().and_then(|s| s.ips.first().cloned());
+        for kill in &actions.kill {
+            if let Some(record) = state.containers.iter().find(|c| c.id == kill.id) {
+                kill_container(
+                    &ctx,
+                    pod,
+                    record,
+                    kill.message.clone(),
+                    grace,
+                    pod_ip.as_deref(),
+                )
+                .await;
+            }
+        }
+        let mut sandbox = state
+            .latest_sandbox()
+            .filter(|s| s.ready)
+            .map(|s| (s.id.clone(), s.attempt, s.ips.first().cloned()));
+        if let Some(attempt) = actions.create_sandbox {
+            for old in state.sandboxes.iter().filter(|s| s.ready) {
+                stop_sandbox(&ctx.cri, &old.id).await?;
+            }
+            tokio::fs::create_dir_all(pod_log_directory(&ctx.options, &key)).await?;
+            let config = sandbox_config(pod, &ctx.options, attempt);
+            let response = ctx
+                .cri
+                .runtime
+                .clone()
+                .run_pod_sandbox(cri::RunPodSandboxRequest {
+                    config: Some(config),
+                    runtime_handler: String::new(),
+                })
+                .await;
+            match response {
+                Ok(response) => {
+                    let id = response.into_inner().pod_sandbox_id;
+                    let refreshed = pod_runtime_state(&ctx.cri, &key.uid).await?;
+                    let ip = refreshed
+                        .sandboxes
+                        .iter()
+                        .find(|s| s.id == id)
+                        .and_then(|s| s.ips.first().cloned());
+                    sandbox = Some((id, attempt, ip));
+                }
+                Err(status) => {
+                    ctx.events.record(
+                        pod,
+                        None,
+                        true,
+                        "FailedCreatePodSandBox",
+                        format!("Failed to create pod sandbox: {}", status.message()),
+                    );
+                    return Err(status.into());
+                }
+            }
+        }
+        if let Some((sandbox_id, attempt, ip)) = &sandbox {
+            let config = sandbox_config(pod, &ctx.options, *attempt);
+            let target = StartTarget {
+                pod,
+                sandbox_id,
+                sandbox_config: &config,
+                pod_ip: ip.as_deref(),
+                volumes,
+            };
+            for start in &actions.start {
+                match start_container(&ctx, &target, start, &mut self.pull_backoff).await {
+                    Ok(_) => {
+                        self.waiting.remove(&start.name);
+                    }
+                    Err(waiting) => {
+                        self.waiting.insert(start.name.clone(), waiting);
+                        if start.init {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        for id in &actions.remove_containers {
+            remove_container(&ctx.cri, id).await?;
+        }
+        for id in &actions.remove_sandboxes {
+            remove_sandbox(&ctx.cri, id).await?;
+        }
+        if actions.pod_finished {
+            for s in state.sandboxes.iter().filter(|s| s.ready) {
+                stop_sandbox(&ctx.cri, &s.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A Succeeded/Failed pod keeps its status; its sandbox is stopped, not removed.
+    async fn stop_finished_pod(&mut self, state: &PodRuntimeState) -> Result<(), KubeletError> {
+        let ctx = self.ctx.clone();
+        let grace = grace_period_seconds(&self.pod);
+        for record in state
+            .containers
+            .iter()
+            .filter(|c| c.state == RunState::Running)
+        {
+            kill_container(&ctx, &self.pod, record, None, grace, None).await;
+        }
+        for s in state.sandboxes.iter().filter(|s| s.ready) {
+            stop_sandbox(&ctx.cri, &s.id).await?;
+        }
+        self.probes.stop_all();
+        Ok(())
+    }
+
+    async fn finish(&mut self, delete_from_api: bool) -> Result<Outcome, KubeletError> {
+        self.probes.stop_all();
+        terminate_pod(&self.ctx, &self.pod).await?;
+        if delete_from_api {
+            let key = PodKey::of(&self.pod);
+            let pods: Api<Pod> = Api::namespaced(self.ctx.client.clone(), &key.namespace);
+            let params = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions {
+                    uid: Some(key.uid.clone()),
+                    resource_version: None,
+                }),
+                ..DeleteParams::default()
+            };
+            match pods.delete(&key.name, &params).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Outcome::Finished)
+    }
+
+    async fn write_status(
+        &mut self,
+        pod: &Pod,
+        state: &PodRuntimeState,
+    ) -> Result<(), KubeletError> {
+        let ctx = &self.ctx;
+        let mut messages = HashMap::new();
+        for record in state
+            .containers
+            .iter()
+            .filter(|c| c.state == RunState::Exited)
+        {
+            if let Some(message) = termination_message(pod, record, &ctx.options).await {
+                messages.insert(record.id.clone(), message);
+            }
+        }
+        let (ready, started): (HashSet<String>, HashSet<String>) = self.probes.results(pod, state);
+        let node_ip = ctx.options.node_ip.to_string();
+        let status = pod_status(&StatusInputs {
+            pod,
+            state,
+            waiting: &self.waiting,
+            ready: &ready,
+            started: &started,
+            runtime_name: &ctx.runtime_name,
+            node_ip: &node_ip,
+            termination_messages: &messages,
+            now: Timestamp::now(),
+        });
+        let value =
+            serde_json::to_value(&status).map_err(|e| KubeletError::Failed(e.to_string()))?;
+        let current = pod
+            .status
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok());
+        if self.written_status.as_ref() == Some(&value) && current.as_ref() == Some(&value) {
+            return Ok(());
+        }
+        let key = PodKey::of(pod);
+        let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &key.namespace);
+        let patch = json!({"status": value});
+        match pods
+            .patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(updated) => {
+                self.written_status = Some(value);
+                if is_terminal(&updated) {
+                    self.pod.status = updated.status;
+                }
+                Ok(())
+            }
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The node agent: r8s's CRI runtime and the kubelet, joined to a server with its token.
+//!
+//! `r8s agent` and the agent inside `r8s server` both come through here, so the local node joins
+//! exactly as a remote one does: over HTTPS, with the join token, through the CSR API.
+
+use std::net::{IpAddr, Ipv4Addr, UdpSocket};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::NodeArgs;
+
+pub struct AgentConfig {
+    pub server_url: String,
+    pub token: String,
+    pub data_dir: PathBuf,
+    pub node: NodeArgs,
+    /// Servers label their node `node-role.kubernetes.io/control-plane`.
+    pub control_plane: bool,
+}
+
+/// Runs the runtime (unless another CRI endpoint is given) and the kubelet until `cancel`.
+pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Result<()> {
+    let node_name = match &config.node.node_name {
+        Some(name) => name.clone(),
+        None => host_name()?,
+    };
+    let node_ip = config.node.node_ip.unwrap_or_else(detect_node_ip);
+    let agent_dir = config.data_dir.join("agent");
+    std::fs::create_dir_all(&agent_dir)
+        .with_context(|| format!("creating {}", agent_dir.display()))?;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    let runtime_endpoint = match &config.node.container_runtime_endpoint {
+        Some(endpoint) => endpoint.clone(),
+        None => {
+            let self_exe = std::env::current_exe().context("locating the r8s binary")?;
+            let mut options = runtime::RuntimeOptions::for_data_dir(&config.data_dir, self_exe);
+            options.oci_runtime = config.node.oci_runtime.clone();
+            options.insecure_registries = config.node.insecure_registries.clone();
+            let socket = runtime::RuntimePaths::new(options.root.clone()).socket();
+            let stop = cancel.clone();
+            tasks.spawn(async move {
+                runtime::serve(options, stop)
+                    .await
+                    .context("container runtime")
+            });
+            socket
+        }
+    };
+
+    let credentials_dir = agent_dir.join("kubelet");
+    let kube_config = kubelet::bootstrap::join(
+        &config.server_url,
+        &config.token,
+        &node_name,
+        &credentials_dir,
+    )
+    .await
+    .context("joining the cluster")?;
+    // The cluster CA verifies the API server's client certificate on the kubelet's port.
+    let client_ca_pem = std::fs::read_to_string(credentials_dir.join("ca.crt"))
+        .context("reading the cluster CA written by the join")?;
+    let client = kube::Client::try_from(kube_config).context("building the kubelet's client")?;
+
+    let mut options = kubelet::KubeletOptions::new(&node_name, &config.data_dir, node_ip);
+    options.runtime_endpoint = runtime_endpoint;
+    options.client_ca_pem = client_ca_pem;
+    options.pod_log_dir = config.node.pod_log_dir.clone();
+    options.kubelet_port = config.node.kubelet_port;
+    options.cluster_dns = vec![config.node.cluster_dns];
+    options.cluster_domain = config.node.cluster_domain.clone();
+    if config.control_plane {
+        options.node_labels.insert(
+            "node-role.kubernetes.io/control-plane".into(),
+            "true".into(),
+        );
+    }
+    for label in &config.node.node_labels {
+        let (key, value) = label
+            .split_once('=')
+            .with_context(|| format!("--node-label {label:?} is not key=value"))?;
+        options.node_labels.insert(key.into(), value.into());
+    }
+    let stop = cancel.clone();
+    tasks.spawn(async move { kubelet::run(client, options, stop).await.context("kubelet") });
+    tracing::info!(node = %node_name, %node_ip, "node agent started");
+
+    while let Some(finished) = tasks.join_next().await {
+        match finished {
+            Ok(Ok(())) if cancel.is_cancelled() => {}
+            Ok(Ok(())) => anyhow::bail!("a node agent task stopped unexpectedly"),
+            Ok(Err(e)) => {
+                cancel.cancel();
+                return Err(e);
+            }
+            Err(e) => {
+                cancel.cancel();
+                return Err(e).context("node agent task panicked");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn host_name() -> anyhow::Result<String> {
+    let name =
+        std::fs::read_to_string("/proc/sys/kernel/hostname").context("reading the host name")?;
+    Ok(name.trim().to_lowercase())
+}
+
+/// The source address of the default route, else the first global IPv4 address, else loopback.
+/// Connecting a UDP socket only consults the routing table: nothing is sent.
+fn detect_node_ip() -> IpAddr {
+    let via_default_route = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
+        .and_then(|socket| {
+            socket.connect((Ipv4Addr::new(192, 0, 2, 1), 9))?;
+            socket.local_addr()
+        })
+        .map(|addr| addr.ip());
+    if let Ok(ip) = via_default_route {
+        if !ip.is_unspecified() {
+            return ip;
+        }
+    }
+    first_global_ipv4().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+fn first_global_ipv4() -> Option<IpAddr> {
+    let output = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "scope", "global"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        words.find(|w| *w == "inet")?;
+        let cidr = words.next()?;
+        cidr.split('/').next()?.parse().ok()
+    })
+}

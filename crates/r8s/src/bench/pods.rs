@@ -1,0 +1,293 @@
+//! `r8s bench pods`: real pods on one real node — create → Running latency and pods/s with a local
+//! image, then the node agent's and shims' memory (when they run on this machine), then clean up.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Container, Namespace, Pod, PodSpec};
+use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams};
+use kube::Api;
+
+use super::progress::Progress;
+use super::stats::{millis, Latencies};
+use crate::kube_client::client_from;
+
+const NAMESPACE: &str = "r8s-bench-pods";
+const BENCH_LABEL: &str = "r8s.io/bench";
+
+#[derive(Debug, clap::Args)]
+pub struct PodsBenchArgs {
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: PathBuf,
+    #[arg(long, default_value_t = 100)]
+    pub pods: usize,
+    /// The node to run them on (default: the first Ready node).
+    #[arg(long)]
+    pub node: Option<String>,
+    /// An image already on the node (IfNotPresent).
+    #[arg(long, default_value = "docker.io/library/busybox:1.35")]
+    pub image: String,
+    /// Concurrent create requests.
+    #[arg(long, default_value_t = 10)]
+    pub concurrency: usize,
+    /// Give up when no pod became Running for this many seconds.
+    #[arg(long, default_value_t = 120)]
+    pub stall_timeout: u64,
+}
+
+fn bench_pod(name: String, node: &str, image: &str) -> Pod {
+    Pod {
+        metadata: ObjectMeta {
+            name: Some(name),
+            labels: Some([(BENCH_LABEL.to_string(), "pods".to_string())].into()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PodSpec {
+            node_name: Some(node.to_string()),
+            termination_grace_period_seconds: Some(0),
+            containers: vec![Container {
+                name: "sleep".into(),
+                image: Some(image.to_string()),
+                image_pull_policy: Some("IfNotPresent".into()),
+                command: Some(vec!["sleep".into(), "3600".into()]),
+                ..Container::default()
+            }],
+            ..PodSpec::default()
+        }),
+        ..Pod::default()
+    }
+}
+
+async fn pick_node(client: &kube::Client, wanted: Option<String>) -> anyhow::Result<String> {
+    if let Some(node) = wanted {
+        return Ok(node);
+    }
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    for node in nodes.list(&ListParams::default()).await?.items {
+        let ready = node
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        if ready {
+            if let Some(name) = node.metadata.name {
+                return Ok(name);
+            }
+        }
+    }
+    anyhow::bail!("no Ready node")
+}
+
+pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
+    let client = client_from(&args.kubeconfig).await?;
+    let node = pick_node(&client, args.node.clone()).await?;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let namespace = Namespace {
+        metadata: ObjectMeta {
+            name: Some(NAMESPACE.into()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    if let Err(e) = namespaces.create(&PostParams::default(), &namespace).await {
+        if !matches!(&e, kube::Error::Api(s) if s.code == 409) {
+            return Err(e).context("creating the bench namespace");
+        }
+    }
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    println!(
+        "bench pods: {} pods on node {node}, image {}, {} concurrent creates",
+        args.pods, args.image, args.concurrency
+    );
+
+    let created_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let running = watch_running(pods.clone(), args.pods, created_at.clone()).await?;
+
+    let started = Instant::now();
+    let names: Vec<String> = (0..args.pods).map(|i| format!("bench-{i}")).collect();
+    futures::stream::iter(names)
+        .map(|name| {
+            let pods = pods.clone();
+            let created_at = created_at.clone();
+            let pod = bench_pod(name.clone(), &node, &args.image);
+            async move {
+                if let Ok(mut map) = created_at.lock() {
+                    map.insert(name, Instant::now());
+                }
+                pods.create(&PostParams::default(), &pod).await
+            }
+        })
+        .buffer_unordered(args.concurrency.max(1))
+        .try_collect::<Vec<_>>()
+        .await
+        .context("creating pods")?;
+
+    let progress = Progress::new("running", args.pods);
+    let latencies = running
+        .wait(Duration::from_secs(args.stall_timeout), &progress)
+        .await?;
+    let elapsed = started.elapsed();
+    let latencies = Latencies::new(latencies);
+    println!(
+        "create → Running: p50 {}, p99 {}, max {} over {} pods",
+        millis(latencies.quantile(0.5)),
+        millis(latencies.quantile(0.99)),
+        millis(latencies.quantile(1.0)),
+        latencies.len()
+    );
+    println!(
+        "throughput: {:.1} pods/s ({} pods Running {:.2} s after the first create)",
+        args.pods as f64 / elapsed.as_secs_f64(),
+        args.pods,
+        elapsed.as_secs_f64()
+    );
+    print_memory();
+
+    let cleanup = Instant::now();
+    pods.delete_collection(
+        &DeleteParams::default().grace_period(0),
+        &ListParams::default().labels(&format!("{BENCH_LABEL}=pods")),
+    )
+    .await
+    .context("deleting pods")?;
+    loop {
+        let left = pods.list(&ListParams::default()).await?.items.len();
+        if left == 0 {
+            break;
+        }
+        if cleanup.elapsed() > Duration::from_secs(args.stall_timeout) {
+            anyhow::bail!("{left} pods still there after {}s", args.stall_timeout);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("deleted in {:.2} s", cleanup.elapsed().as_secs_f64());
+    namespaces
+        .delete(NAMESPACE, &DeleteParams::default())
+        .await
+        .context("deleting the bench namespace")?;
+    Ok(())
+}
+
+/// Time from each pod's create call to the first watch event showing it Running.
+struct RunningWatch {
+    done: tokio::sync::mpsc::UnboundedReceiver<Duration>,
+    expected: usize,
+}
+
+async fn watch_running(
+    pods: Api<Pod>,
+    expected: usize,
+    created_at: Arc<Mutex<HashMap<String, Instant>>>,
+) -> anyhow::Result<RunningWatch> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let version = pods
+        .list(&ListParams::default().limit(1))
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let mut stream = pods
+        .watch(
+            &WatchParams::default().labels(&format!("{BENCH_LABEL}=pods")),
+            &version,
+        )
+        .await?
+        .boxed();
+    tokio::spawn(async move {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(Ok(event)) = stream.next().await {
+            let pod = match event {
+                WatchEvent::Added(pod) | WatchEvent::Modified(pod) => pod,
+                _ => continue,
+            };
+            let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+            let Some(name) = pod.metadata.name else {
+                continue;
+            };
+            if !running || !seen.insert(name.clone()) {
+                continue;
+            }
+            let start = created_at.lock().ok().and_then(|m| m.get(&name).copied());
+            if let Some(start) = start {
+                if tx.send(start.elapsed()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(RunningWatch { done: rx, expected })
+}
+
+impl RunningWatch {
+    async fn wait(mut self, stall: Duration, progress: &Progress) -> anyhow::Result<Vec<Duration>> {
+        let mut latencies = Vec::with_capacity(self.expected);
+        while latencies.len() < self.expected {
+            match tokio::time::timeout(stall, self.done.recv()).await {
+                Ok(Some(latency)) => {
+                    latencies.push(latency);
+                    progress.tick();
+                }
+                Ok(None) => anyhow::bail!("the watch ended"),
+                Err(_) => anyhow::bail!(
+                    "only {} of {} pods Running after a {}s stall",
+                    latencies.len(),
+                    self.expected,
+                    stall.as_secs()
+                ),
+            }
+        }
+        Ok(latencies)
+    }
+}
+
+/// RSS of this machine's r8s processes: servers/agents, shims and pause processes.
+fn print_memory() {
+    let mut groups: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
+        let argv: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let Some(program) = argv.first() else {
+            continue;
+        };
+        if !program.ends_with(b"r8s") {
+            continue;
+        }
+        let role = match argv.get(1).copied() {
+            Some(b"shim") => "shim",
+            Some(b"pause") => "pause",
+            Some(b"server") => "server (control plane + agent)",
+            Some(b"agent") => "agent",
+            _ => continue,
+        };
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        let rss_kb = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+        if let Some(kb) = rss_kb {
+            groups.entry(role).or_default().push(kb);
+        }
+    }
+    if groups.is_empty() {
+        println!("memory: no r8s process on this machine (remote cluster?)");
+    }
+    for (role, rss) in groups {
+        let total: u64 = rss.iter().sum();
+        let max = rss.iter().max().copied().unwrap_or(0);
+        println!(
+            "memory: {} × {role}: RSS total {:.1} MB, max {:.1} MB, mean {:.2} MB",
+            rss.len(),
+            total as f64 / 1024.0,
+            max as f64 / 1024.0,
+            total as f64 / 1024.0 / rss.len() as f64
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! Network namespaces of the tests' own: every test that runs a node (bridges, veths, routes,
+//! nftables) runs it inside one, with loopback and one interface for the node's address and
+//! no default route, so nothing it programs can reach the machine's real network.
+
+use std::process::Command;
+
+/// The node's InternalIP inside the namespace.
+pub const NODE_IP: &str = "192.168.77.2";
+
+pub struct TestNetns {
+    pub name: String,
+}
+
+fn ip(args: &[&str]) {
+    let status = Command::new("ip").args(args).status().expect("run ip");
+    assert!(status.success(), "ip {args:?} failed");
+}
+
+impl TestNetns {
+    pub fn create() -> Self {
+        let name = format!("r8s-e2e-{}-{}", std::process::id(), rand_suffix());
+        ip(&["netns", "add", &name]);
+        let netns = TestNetns { name };
+        netns.ip(&["link", "set", "lo", "up"]);
+        // A veth pair whose both ends stay inside (this kernel has no dummy interfaces).
+        netns.ip(&[
+            "link",
+            "add",
+            "node0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "node0-peer",
+        ]);
+        netns.ip(&["addr", "add", &format!("{NODE_IP}/24"), "dev", "node0"]);
+        netns.ip(&["link", "set", "node0", "up"]);
+        netns.ip(&["link", "set", "node0-peer", "up"]);
+        netns
+    }
+
+    /// `ip <args>` inside the namespace.
+    pub fn ip(&self, args: &[&str]) {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        ip(&all);
+    }
+
+    /// A command that runs inside the namespace. `nsenter` switches the network namespace only
+    /// (`ip netns exec` would also remount /sys and hide the cgroup hierarchies from runc).
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new("nsenter");
+        command
+            .arg(format!("--net=/run/netns/{}", self.name))
+            .arg("--")
+            .arg(program);
+        command
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn rand_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{nanos:x}")
+}

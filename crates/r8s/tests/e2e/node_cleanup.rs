@@ -1,0 +1,82 @@
+//! What a node test leaves behind if it fails half-way: containers, shims, pause processes and
+//! mounts under the test's data directory. Node tests run one at a time (one test function), so
+//! every `r8s shim` / `r8s pause` process of the test binary belongs to the test that cleans up.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Force-deletes every container of the runc root, kills the test binary's shims and pause
+/// processes, and unmounts everything mounted under `dir` (deepest first).
+pub fn clean_node(dir: &Path) {
+    let runc_root = dir.join("data/agent/run/runc");
+    if runc_root.exists() {
+        for id in runc_containers(&runc_root) {
+            let _ = Command::new("runc")
+                .arg("--root")
+                .arg(&runc_root)
+                .args(["delete", "--force", &id])
+                .status();
+        }
+    }
+    for pid in helper_processes() {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    for mount_point in mounts_under(dir) {
+        let _ = Command::new("umount").arg("-l").arg(&mount_point).status();
+    }
+}
+
+/// Mount points under `dir` that are still mounted, deepest first.
+pub fn mounts_under(dir: &Path) -> Vec<String> {
+    let prefix = dir.to_string_lossy().to_string();
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut points: Vec<String> = mountinfo
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(4))
+        .filter(|point| point.starts_with(&prefix))
+        .map(str::to_string)
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    points
+}
+
+fn runc_containers(root: &Path) -> Vec<String> {
+    let out = Command::new("runc")
+        .arg("--root")
+        .arg(root)
+        .args(["list", "-q"])
+        .output();
+    match out {
+        Ok(out) => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// PIDs of `r8s shim` and `r8s pause` processes started from this test's r8s binary.
+pub fn helper_processes() -> Vec<u32> {
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_r8s")).unwrap_or_default();
+    let mut pids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
+            continue;
+        };
+        if exe != binary {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let argv1 = cmdline.split(|b| *b == 0).nth(1).unwrap_or_default();
+        if argv1 == b"shim" || argv1 == b"pause" {
+            pids.push(pid);
+        }
+    }
+    pids
+}

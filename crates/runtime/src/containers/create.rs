@@ -1,0 +1,199 @@
+//! CreateContainer: the rootfs, the bundle, the record, and a shim that runs `runc create`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use k8s_cri::v1 as cri;
+
+use super::observed::shim_alive;
+use super::record::ContainerRecord;
+use super::rootfs::{self, RootfsDirs};
+use super::spec::{self, SpecInputs};
+use super::{user, Containers};
+use crate::images::ResolvedImage;
+use crate::sandboxes::SandboxInfo;
+use crate::shim::state_files::{now_ns, StateFiles};
+use crate::shim::ShimArgs;
+use crate::RuntimeError;
+
+/// How long `runc create` may take before CreateContainer gives up.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Containers {
+    /// Creates a container in `sandbox` from `image`; returns its id. Its process waits for `start`.
+    pub async fn create(
+        &self,
+        config: cri::ContainerConfig,
+        sandbox: &SandboxInfo,
+        image: &ResolvedImage,
+    ) -> Result<String, RuntimeError> {
+        let metadata = config.metadata.clone().ok_or_else(|| {
+            RuntimeError::InvalidArgument("container config has no metadata".into())
+        })?;
+        if metadata.name.is_empty() {
+            return Err(RuntimeError::InvalidArgument(
+                "container name is empty".into(),
+            ));
+        }
+        let _creating = self.creating.lock().await;
+        if let Some(existing) = self.records.read().await.values().find(|r| {
+            r.sandbox_id == sandbox.id
+                && r.name() == metadata.name
+                && r.attempt() == metadata.attempt
+        }) {
+            return Err(RuntimeError::AlreadyExists(format!(
+                "container {}_{} in sandbox {} is reserved for {}",
+                metadata.name, metadata.attempt, sandbox.id, existing.id
+            )));
+        }
+        let id = hex::encode(rand::random::<[u8; 32]>());
+        let dir = self.dir(&id);
+        tokio::fs::create_dir_all(&dir).await?;
+        match self.create_in(&id, &dir, config, sandbox, image).await {
+            Ok(record) => {
+                self.records.write().await.insert(id.clone(), record);
+                Ok(id)
+            }
+            Err(error) => {
+                self.discard(&id, &dir).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn create_in(
+        &self,
+        id: &str,
+        dir: &Path,
+        config: cri::ContainerConfig,
+        sandbox: &SandboxInfo,
+        image: &ResolvedImage,
+    ) -> Result<ContainerRecord, RuntimeError> {
+        let dirs = RootfsDirs::in_container_dir(dir);
+        let layers = image.layers.clone();
+        let mount_dirs = RootfsDirs::in_container_dir(dir);
+        tokio::task::spawn_blocking(move || rootfs::mount_overlay(&layers, &mount_dirs))
+            .await
+            .map_err(|e| RuntimeError::Failed(e.to_string()))??;
+
+        let image_config = image.config.config().as_ref();
+        let security = config
+            .linux
+            .as_ref()
+            .and_then(|l| l.security_context.as_ref());
+        let image_user = image_config
+            .and_then(|c| c.user().clone())
+            .unwrap_or_default();
+        let user = user::resolve(security, &image_user, &dirs.rootfs)?;
+        let spec = spec::build_spec(&SpecInputs {
+            id,
+            config: &config,
+            sandbox,
+            image: image_config,
+            rootfs: &dirs.rootfs,
+            user: &user,
+        })?;
+        spec.save(dir.join("config.json"))
+            .map_err(|e| RuntimeError::Failed(format!("writing config.json: {e}")))?;
+
+        let log_path = log_path(sandbox, &config);
+        if let Some(parent) = log_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let record = ContainerRecord {
+            id: id.to_string(),
+            sandbox_id: sandbox.id.clone(),
+            image_ref: image.id.clone(),
+            log_path: log_path.clone(),
+            cgroups_path: spec::cgroups_path(&sandbox.cgroup_parent, id),
+            created_at: now_ns(),
+            config,
+        };
+        record.save(dir)?;
+        self.start_shim(id, dir, &log_path).await?;
+        Ok(record)
+    }
+
+    async fn start_shim(&self, id: &str, dir: &Path, log_path: &Path) -> Result<(), RuntimeError> {
+        let args = ShimArgs {
+            id: id.to_string(),
+            bundle: dir.to_path_buf(),
+            log: log_path.to_path_buf(),
+            runtime: self.options.oci_runtime.clone(),
+            runtime_root: self.runtime_root.clone(),
+            supervise: false,
+        };
+        let mut command = std::process::Command::new(&self.options.self_exe);
+        command
+            .args(args.to_args())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        // The first shim only starts the detached one and exits.
+        let status = tokio::task::spawn_blocking(move || command.status())
+            .await
+            .map_err(|e| RuntimeError::Failed(e.to_string()))?
+            .map_err(|e| {
+                RuntimeError::Failed(format!(
+                    "starting the shim {}: {e}",
+                    self.options.self_exe.display()
+                ))
+            })?;
+        if !status.success() {
+            return Err(RuntimeError::Failed(format!(
+                "the shim exited with {status}"
+            )));
+        }
+        let files = StateFiles::new(dir);
+        let deadline = tokio::time::Instant::now() + CREATE_TIMEOUT;
+        loop {
+            if files.init_pid().exists() {
+                return Ok(());
+            }
+            if let Ok(message) = tokio::fs::read_to_string(files.create_error()).await {
+                return Err(RuntimeError::Failed(format!(
+                    "creating container {id}: {message}"
+                )));
+            }
+            let shim_gone =
+                StateFiles::read_pid(&files.shim_pid()).is_some_and(|pid| !shim_alive(pid, id));
+            if shim_gone && !files.init_pid().exists() {
+                return Err(RuntimeError::Failed(format!(
+                    "the shim of {id} exited during creation"
+                )));
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(RuntimeError::Failed(format!(
+                    "creating container {id} timed out"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Undoes a creation that failed half-way.
+    async fn discard(&self, id: &str, dir: &Path) {
+        let files = StateFiles::new(dir);
+        if let Some(pid) =
+            StateFiles::read_pid(&files.shim_pid()).filter(|pid| shim_alive(*pid, id))
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let owned = id.to_string();
+        let _ = self.oci_call(move |oci| oci.delete(&owned, true)).await;
+        let _ = rootfs::unmount(&dir.join("rootfs"));
+        let _ = tokio::fs::remove_dir_all(dir).await;
+    }
+}
+
+/// `<sandbox log_directory>/<config log_path>`; empty when either is.
+fn log_path(sandbox: &SandboxInfo, config: &cri::ContainerConfig) -> PathBuf {
+    if sandbox.config.log_directory.is_empty() || config.log_path.is_empty() {
+        PathBuf::new()
+    } else {
+        Path::new(&sandbox.config.log_directory).join(&config.log_path)
+    }
+}

@@ -1,0 +1,231 @@
+//! The HTTP listener on 127.0.0.1 that streaming URLs point at.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::Role as WebSocketRole;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use super::exec_runner::ExecRunner;
+use super::exec_session::serve_exec;
+use super::port_forward::{serve_port_forward, PORT_FORWARD_PROTOCOL};
+use super::request_cache::RequestCache;
+use super::spdy::{Role, SpdySession};
+use super::websocket_bytes::websocket_as_bytes;
+use super::websocket_handshake::{
+    is_spdy_upgrade, is_websocket_upgrade, offered_stream_protocols, offered_subprotocols, refused,
+    spdy_accepted, websocket_accepted, Body,
+};
+use super::{ChannelProtocol, ExecTarget, ForwardTarget, StreamRequest, StreamingError};
+
+/// The WebSocket subprotocol of SPDY tunneled in WebSocket (client-go's port-forward).
+const SPDY_TUNNEL_SUBPROTOCOL: &str = "SPDY/3.1+portforward.k8s.io";
+
+/// The listener, the parked requests, and who runs exec'd commands. Dropping it stops the
+/// listener (sessions already running go on to their end).
+pub struct StreamingServer {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    _stop: DropGuard,
+}
+
+struct Shared {
+    requests: RequestCache,
+    runner: Arc<dyn ExecRunner>,
+}
+
+impl StreamingServer {
+    /// Listens on an ephemeral port of 127.0.0.1.
+    pub async fn start(runner: Arc<dyn ExecRunner>) -> Result<Self, StreamingError> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            requests: RequestCache::default(),
+            runner,
+        });
+        let stop = CancellationToken::new();
+        tokio::spawn(accept_connections(listener, shared.clone(), stop.clone()));
+        tracing::info!(%address, "streaming server listening");
+        Ok(Self {
+            address,
+            shared,
+            _stop: stop.drop_guard(),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Parks `request` for 30 s and returns the single-use URL that serves it.
+    pub fn register(&self, request: StreamRequest) -> String {
+        let verb = request.verb();
+        let token = self.shared.requests.insert(request, Instant::now());
+        format!("http://{}/{verb}/{token}", self.address)
+    }
+}
+
+async fn accept_connections(listener: TcpListener, shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.cancelled() => return,
+        };
+        let (stream, _) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "streaming server: accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(route(request, &shared)) }
+            });
+            let served = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
+            if let Err(e) = served {
+                tracing::debug!(error = %e, "streaming server: connection ended");
+            }
+        });
+    }
+}
+
+fn route(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
+    let path = request.uri().path().trim_start_matches('/').to_string();
+    let Some((verb, token)) = path.split_once('/') else {
+        return refused(StatusCode::NOT_FOUND, "not found");
+    };
+    let parked = shared.requests.consume(token, Instant::now());
+    match parked {
+        Some(StreamRequest::Exec(target)) if verb == "exec" => {
+            upgrade_exec(request, target, shared.runner.clone())
+        }
+        Some(StreamRequest::PortForward(target)) if verb == "portforward" => {
+            upgrade_port_forward(request, target)
+        }
+        Some(StreamRequest::Attach(_)) if verb == "attach" => {
+            refused(StatusCode::NOT_IMPLEMENTED, "attach is not supported")
+        }
+        _ => refused(
+            StatusCode::NOT_FOUND,
+            format!("unknown or expired token for {verb}"),
+        ),
+    }
+}
+
+fn upgrade_exec(
+    mut request: Request<Incoming>,
+    target: ExecTarget,
+    runner: Arc<dyn ExecRunner>,
+) -> Response<Body> {
+    if !is_websocket_upgrade(request.headers()) {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "exec needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)",
+        );
+    }
+    let offered = offered_subprotocols(request.headers());
+    let Some(protocol) = ChannelProtocol::negotiate(offered.iter().map(String::as_str)) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unsupported subprotocols {offered:?}: want v5.channel.k8s.io or v4.channel.k8s.io"
+            ),
+        );
+    };
+    let response = websocket_accepted(request.headers(), protocol.name());
+    let upgrade = hyper::upgrade::on(&mut request);
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => {
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    WebSocketRole::Server,
+                    None,
+                )
+                .await;
+                serve_exec(socket, protocol, target, runner).await;
+            }
+            Err(e) => tracing::debug!(error = %e, "exec: upgrade failed"),
+        }
+    });
+    response
+}
+
+fn upgrade_port_forward(mut request: Request<Incoming>, target: ForwardTarget) -> Response<Body> {
+    let headers = request.headers();
+    if is_websocket_upgrade(headers) {
+        if !offered_subprotocols(headers)
+            .iter()
+            .any(|p| p == SPDY_TUNNEL_SUBPROTOCOL)
+        {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                format!("port-forward over WebSocket needs subprotocol {SPDY_TUNNEL_SUBPROTOCOL}"),
+            );
+        }
+        let response = websocket_accepted(headers, SPDY_TUNNEL_SUBPROTOCOL);
+        let upgrade = hyper::upgrade::on(&mut request);
+        tokio::spawn(async move {
+            match upgrade.await {
+                Ok(upgraded) => {
+                    let socket = WebSocketStream::from_raw_socket(
+                        TokioIo::new(upgraded),
+                        WebSocketRole::Server,
+                        None,
+                    )
+                    .await;
+                    start_port_forward(websocket_as_bytes(socket), target).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "port-forward: upgrade failed"),
+            }
+        });
+        return response;
+    }
+    if is_spdy_upgrade(headers) {
+        let offered = offered_stream_protocols(headers);
+        if !offered.is_empty() && !offered.iter().any(|p| p == PORT_FORWARD_PROTOCOL) {
+            return refused(
+                StatusCode::FORBIDDEN,
+                format!("unable to upgrade: unable to negotiate protocol: client supports {offered:?}, server supports [\"{PORT_FORWARD_PROTOCOL}\"]"),
+            );
+        }
+        let response = spdy_accepted(PORT_FORWARD_PROTOCOL);
+        let upgrade = hyper::upgrade::on(&mut request);
+        tokio::spawn(async move {
+            match upgrade.await {
+                Ok(upgraded) => start_port_forward(TokioIo::new(upgraded), target).await,
+                Err(e) => tracing::debug!(error = %e, "port-forward: upgrade failed"),
+            }
+        });
+        return response;
+    }
+    refused(
+        StatusCode::BAD_REQUEST,
+        "port-forward needs an upgrade to SPDY/3.1",
+    )
+}
+
+async fn start_port_forward<T>(transport: T, target: ForwardTarget)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+{
+    match SpdySession::start(transport, Role::Server) {
+        Ok(session) => serve_port_forward(session, target).await,
+        Err(e) => tracing::warn!(error = %e, "port-forward: starting the SPDY session failed"),
+    }
+}
