@@ -107,6 +107,7 @@ impl Server {
             command.arg("--disable-agent");
         } else {
             command
+                .env(crate::node_cleanup::TEST_DIR_ENV, self.dir.path())
                 .args(["--node-name", "r8s-e2e", "--pod-log-dir"])
                 .arg(self.dir.path().join("pod-logs"));
         }

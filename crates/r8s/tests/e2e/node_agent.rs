@@ -190,7 +190,7 @@ fn node_runs_real_containers() {
         &server,
         "no shim or pause process",
         Duration::from_secs(20),
-        || helper_processes().is_empty(),
+        || helper_processes(server.dir.path()).is_empty(),
     );
     let agent_dir = server.data_dir().join("agent");
     let leftover: Vec<String> = mounts_under(&agent_dir.join("containers"))

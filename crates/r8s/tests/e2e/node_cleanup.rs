@@ -1,6 +1,7 @@
 //! What a node test leaves behind if it fails half-way: containers, shims, pause processes and
-//! mounts under the test's data directory. Node tests run one at a time (one test function), so
-//! every `r8s shim` / `r8s pause` process of the test binary belongs to the test that cleans up.
+//! mounts under the test's data directory. The server of a node test runs with `R8S_E2E_DIR` set
+//! to the test's directory; its shims and pause processes inherit it, which is how they are told
+//! apart from those of other tests running at the same time.
 
 use std::path::Path;
 use std::process::Command;
@@ -18,7 +19,7 @@ pub fn clean_node(dir: &Path) {
                 .status();
         }
     }
-    for pid in helper_processes() {
+    for pid in helper_processes(dir) {
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
     }
     for mount_point in mounts_under(dir) {
@@ -55,9 +56,13 @@ fn runc_containers(root: &Path) -> Vec<String> {
     }
 }
 
-/// PIDs of `r8s shim` and `r8s pause` processes started from this test's r8s binary.
-pub fn helper_processes() -> Vec<u32> {
+/// The environment variable that marks every process a node test's server starts.
+pub const TEST_DIR_ENV: &str = "R8S_E2E_DIR";
+
+/// PIDs of `r8s shim` and `r8s pause` processes started by the server of the test in `dir`.
+pub fn helper_processes(dir: &Path) -> Vec<u32> {
     let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_r8s")).unwrap_or_default();
+    let marker = format!("{TEST_DIR_ENV}={}", dir.display()).into_bytes();
     let mut pids = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return pids;
@@ -74,7 +79,11 @@ pub fn helper_processes() -> Vec<u32> {
         }
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
         let argv1 = cmdline.split(|b| *b == 0).nth(1).unwrap_or_default();
-        if argv1 == b"shim" || argv1 == b"pause" {
+        if argv1 != b"shim" && argv1 != b"pause" {
+            continue;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|var| var == marker.as_slice()) {
             pids.push(pid);
         }
     }
