@@ -26,6 +26,7 @@ mod endpointslice_mirroring;
 mod garbagecollector;
 pub mod job;
 mod namespace;
+mod persistentvolume;
 pub mod node_lifecycle;
 pub mod pod_gc;
 mod replicaset;
@@ -109,6 +110,9 @@ pub fn controllers() -> Vec<ControllerSpec> {
         }),
         ControllerSpec::new("ttl-after-finished", |c, t| {
             ttl_after_finished::run(c.client, t).err_into().boxed()
+        }),
+        ControllerSpec::new("persistentvolume-binder", |c, t| {
+            persistentvolume::run(c, t).boxed()
         }),
         ControllerSpec::new("csrapproving", |c, t| {
             certificates::approver::run(c.client, t).boxed()

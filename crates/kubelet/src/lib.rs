@@ -8,12 +8,15 @@ pub mod bootstrap;
 pub mod cri_client;
 pub mod env;
 mod error;
+pub mod eviction;
+pub mod image_gc;
 pub mod lifecycle;
 pub mod node;
 mod options;
 pub mod pods;
 pub mod probes;
 pub mod server;
+pub mod static_pods;
 pub mod volumes;
 
 pub use cri_client::CriClient;
@@ -44,12 +47,26 @@ pub async fn run(
         cidr_pushed.clone(),
         cancel.clone(),
     ));
+    let pressure = eviction::no_pressure();
     tasks.spawn(node::run_node_status(
         client.clone(),
         cri.clone(),
         options.clone(),
         runtime.clone(),
         cidr_pushed,
+        pressure.clone(),
+        cancel.clone(),
+    ));
+    tasks.spawn(eviction::run_eviction_manager(
+        client.clone(),
+        cri.clone(),
+        options.clone(),
+        pressure,
+        cancel.clone(),
+    ));
+    tasks.spawn(image_gc::run_image_gc(
+        cri.clone(),
+        options.clone(),
         cancel.clone(),
     ));
     tasks.spawn(node::run_lease(
@@ -67,7 +84,18 @@ pub async fn run(
         cri: cri.clone(),
         options: options.clone(),
     });
-    tasks.spawn(pods::run_pods(context, cancel.clone()));
+    let (static_tx, static_rx) = tokio::sync::mpsc::channel(16);
+    tasks.spawn(static_pods::run_static_pods(
+        client.clone(),
+        options.clone(),
+        static_tx,
+        cancel.clone(),
+    ));
+    tasks.spawn(pods::run_pods_with_static(
+        context,
+        static_rx,
+        cancel.clone(),
+    ));
     let server_options = server::ServerOptions {
         bind_address: std::net::IpAddr::from([0, 0, 0, 0]),
         port: options.kubelet_port,

@@ -34,6 +34,16 @@ pub struct KubeletOptions {
     pub cgroup_root: String,
     /// Clients of the kubelet's server must present certificates of this CA (PEM); empty: none accepted.
     pub client_ca_pem: String,
+    /// Hard eviction thresholds (`memory.available<100Mi,nodefs.available<10%,imagefs.available<15%`).
+    pub eviction_hard: Vec<crate::eviction::Threshold>,
+    /// How often eviction signals are checked (10 s).
+    pub eviction_interval: Duration,
+    /// Image GC starts above this share of the image filesystem (85) ...
+    pub image_gc_high_threshold_percent: u8,
+    /// ... and frees down to this one (80).
+    pub image_gc_low_threshold_percent: u8,
+    /// How often image GC checks the image filesystem (5 min).
+    pub image_gc_interval: Duration,
 }
 
 impl KubeletOptions {
@@ -56,6 +66,11 @@ impl KubeletOptions {
             max_pods: 110,
             cgroup_root: "kubepods".to_string(),
             client_ca_pem: String::new(),
+            eviction_hard: crate::eviction::default_hard_thresholds(),
+            eviction_interval: Duration::from_secs(10),
+            image_gc_high_threshold_percent: 85,
+            image_gc_low_threshold_percent: 80,
+            image_gc_interval: Duration::from_secs(300),
         }
     }
 }

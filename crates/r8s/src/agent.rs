@@ -33,7 +33,7 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
 
     let mut tasks = tokio::task::JoinSet::new();
     let runtime_endpoint = match &config.node.container_runtime_endpoint {
-        Some(endpoint) => endpoint.clone(),
+        Some(endpoint) => socket_path_of(endpoint),
         None => {
             let self_exe = std::env::current_exe().context("locating the r8s binary")?;
             let mut options = runtime::RuntimeOptions::for_data_dir(&config.data_dir, self_exe);
@@ -71,6 +71,10 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
     options.kubelet_port = config.node.kubelet_port;
     options.cluster_dns = vec![config.node.cluster_dns];
     options.cluster_domain = config.node.cluster_domain.clone();
+    if let Some(thresholds) = &config.node.eviction_hard {
+        options.eviction_hard =
+            kubelet::eviction::parse_thresholds(thresholds).context("--eviction-hard")?;
+    }
     if config.control_plane {
         options.node_labels.insert(
             "node-role.kubernetes.io/control-plane".into(),
@@ -102,6 +106,15 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// A CRI endpoint as upstream's `--container-runtime-endpoint` takes it: `unix:///path` or a path.
+fn socket_path_of(endpoint: &std::path::Path) -> PathBuf {
+    let text = endpoint.to_string_lossy();
+    match text.strip_prefix("unix://") {
+        Some(path) => PathBuf::from(path),
+        None => endpoint.to_path_buf(),
+    }
 }
 
 fn host_name() -> anyhow::Result<String> {
@@ -139,4 +152,19 @@ fn first_global_ipv4() -> Option<IpAddr> {
         let cidr = words.next()?;
         cidr.split('/').next()?.parse().ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_endpoints_are_urls_or_paths() {
+        let want = PathBuf::from("/run/containerd/containerd.sock");
+        assert_eq!(
+            socket_path_of(std::path::Path::new("unix:///run/containerd/containerd.sock")),
+            want
+        );
+        assert_eq!(socket_path_of(&want), want);
+    }
 }

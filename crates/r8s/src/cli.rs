@@ -66,6 +66,9 @@ pub struct NodeArgs {
     pub cluster_dns: IpAddr,
     #[arg(long, default_value = "cluster.local")]
     pub cluster_domain: String,
+    /// Hard eviction thresholds, e.g. `memory.available<100Mi,nodefs.available<10%`.
+    #[arg(long, hide = true)]
+    pub eviction_hard: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +103,9 @@ pub enum ImageCommand {
         busybox: PathBuf,
         #[arg(long, default_value = "docker.io/library/busybox:latest")]
         reference: String,
+        /// The image's default command (repeat for each argument), e.g. `--cmd sleep --cmd infinity`.
+        #[arg(long = "cmd", default_values_t = ["sh".to_string()])]
+        cmd: Vec<String>,
     },
 }
 

@@ -24,9 +24,12 @@ pub async fn run(command: ImageCommand) -> anyhow::Result<()> {
             out,
             busybox,
             reference,
+            cmd,
         } => {
-            runtime::images::busybox_image::write_busybox_archive(&busybox, &out, &reference)
-                .with_context(|| format!("writing {}", out.display()))?;
+            runtime::images::busybox_image::write_busybox_archive_with_cmd(
+                &busybox, &out, &reference, &cmd,
+            )
+            .with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({reference})", out.display());
             Ok(())
         }

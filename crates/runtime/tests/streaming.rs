@@ -140,8 +140,9 @@ async fn exec_with_a_terminal_applies_resizes() {
         ))
         .await
         .unwrap();
+    // The host runner's terminal is raw (runc cooks its own): a newline, not Enter's CR.
     socket
-        .send(Message::Binary(b"\x00go\r".to_vec().into()))
+        .send(Message::Binary(b"\x00go\n".to_vec().into()))
         .await
         .unwrap();
     let output = collect(&mut socket).await;

@@ -9,7 +9,7 @@ use super::resources::parse_quantity;
 use crate::field_error::{FieldError, Path};
 
 /// Every volume source a pod volume may name, in upstream's checking order.
-const POD_VOLUME_SOURCES: [&str; 28] = [
+const POD_VOLUME_SOURCES: [&str; 29] = [
     "emptyDir",
     "hostPath",
     "gitRepo",
@@ -27,6 +27,7 @@ const POD_VOLUME_SOURCES: [&str; 28] = [
     "quobyte",
     "downwardAPI",
     "fc",
+    "configMap",
     "azureFile",
     "vsphereVolume",
     "photonPersistentDisk",

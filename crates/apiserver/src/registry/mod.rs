@@ -8,6 +8,7 @@ pub mod keys;
 pub mod namespace_lifecycle;
 pub mod object_meta;
 pub mod pod_admission;
+pub mod service_account_volume;
 pub mod service_allocation;
 pub mod storage_errors;
 pub mod store;

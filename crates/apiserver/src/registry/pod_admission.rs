@@ -127,6 +127,36 @@ impl Registry {
         Ok(())
     }
 
+    /// The projected token volume of upstream's ServiceAccount admission (mirror pods excepted).
+    fn mount_service_account_token(&self, pod: &mut Value) {
+        let metadata = pod.get("metadata");
+        let is_mirror = metadata
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get("kubernetes.io/config.mirror"))
+            .is_some();
+        let namespace = metadata
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
+        let account_name = pod
+            .get("spec")
+            .and_then(|s| s.get("serviceAccountName"))
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
+        let account = self.cache.resource("serviceaccounts").and_then(|r| {
+            r.get(&object_key("serviceaccounts", Some(&namespace), &account_name))
+                .map(|o| o.object.clone())
+        });
+        if is_mirror || !super::service_account_volume::should_automount(pod, account.as_ref()) {
+            return;
+        }
+        if let Some(spec) = spec_mut(pod) {
+            super::service_account_volume::add_token_volume(spec);
+        }
+    }
+
     /// Mutating admission of a new Pod.
     pub fn admit_new_pod(&self, pod: &mut Value) -> Result<(), ApiError> {
         let name = pod
@@ -136,6 +166,7 @@ impl Registry {
             .unwrap_or("")
             .to_string();
         default_service_account(pod);
+        self.mount_service_account_token(pod);
         default_tolerations(pod);
         self.resolve_priority(pod, &name)
     }

@@ -3,6 +3,7 @@
 pub mod conditions;
 mod lease;
 pub mod machine;
+mod node_images;
 pub mod node_object;
 mod pod_cidr;
 mod registration;

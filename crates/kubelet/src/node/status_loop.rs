@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::conditions::{runtime_readiness, RuntimeReadiness};
 use super::machine::MachineInfo;
+use super::node_images::list_node_images;
 use super::node_object::{node_status, RuntimeVersion};
 use crate::{CriClient, KubeletOptions};
 
@@ -25,12 +26,15 @@ pub async fn run_node_status(
     options: KubeletOptions,
     runtime: RuntimeVersion,
     cidr_pushed: Arc<Notify>,
+    pressure: crate::eviction::PressureSender,
     cancel: CancellationToken,
 ) {
+    let mut pressure = pressure.subscribe();
     let nodes: Api<Node> = Api::all(client);
     let machine = MachineInfo::read(&options.root_dir);
     let mut conditions: Vec<NodeCondition> = Vec::new();
     let mut reported: Option<(RuntimeReadiness, tokio::time::Instant)> = None;
+    let mut reported_pressure = crate::eviction::PressureState::default();
     loop {
         let status = cri
             .runtime
@@ -40,13 +44,23 @@ pub async fn run_node_status(
             .ok()
             .and_then(|r| r.into_inner().status);
         let readiness = runtime_readiness(status.as_ref());
-        let due = match &reported {
-            None => true,
-            Some((last, at)) => *last != readiness || at.elapsed() >= options.status_interval,
-        };
+        let pressure_now = *pressure.borrow_and_update();
+        let due = pressure_now != reported_pressure
+            || match &reported {
+                None => true,
+                Some((last, at)) => *last != readiness || at.elapsed() >= options.status_interval,
+            };
         if due {
             let now = Timestamp::now();
-            let status = node_status(&options, &machine, &runtime, &readiness, &conditions, now);
+            let mut status =
+                node_status(&options, &machine, &runtime, &readiness, &conditions, now);
+            if let Some(current) = status.conditions.as_mut() {
+                crate::eviction::apply_pressure(current, pressure_now, &conditions, now);
+            }
+            match list_node_images(&cri).await {
+                Ok(images) => status.images = Some(images),
+                Err(e) => tracing::warn!(error = %e, "listing images for node status"),
+            }
             let patch = json!({"status": status});
             match nodes
                 .patch_status(
@@ -59,6 +73,7 @@ pub async fn run_node_status(
                 Ok(_) => {
                     conditions = status.conditions.unwrap_or_default();
                     reported = Some((readiness, tokio::time::Instant::now()));
+                    reported_pressure = pressure_now;
                 }
                 Err(e) => tracing::warn!(error = %e, "updating node status"),
             }
@@ -66,6 +81,7 @@ pub async fn run_node_status(
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = cidr_pushed.notified() => {}
+            _ = pressure.changed() => {}
             _ = tokio::time::sleep(READINESS_CHECK) => {}
         }
     }

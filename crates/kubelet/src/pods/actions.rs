@@ -51,6 +51,7 @@ pub struct PodActions {
 pub struct ProbeView {
     pub started: HashSet<String>,
     pub liveness_failed: HashSet<String>,
+    pub startup_failed: HashSet<String>,
 }
 
 fn restart_policy(pod: &Pod) -> &str {
@@ -177,8 +178,8 @@ pub fn compute_pod_actions(
                 return actions;
             }
             Some(c) if c.state == RunState::Running && sidecar => {
-                if probes.liveness_failed.contains(&c.id) {
-                    actions.kill.push(liveness_kill(c));
+                if let Some(kill) = probe_kill(c, probes) {
+                    actions.kill.push(kill);
                 }
                 if !probes.started.contains(&c.id) {
                     return actions;
@@ -205,8 +206,8 @@ pub fn compute_pod_actions(
                 restart_count: next_restart_count(state, &container.name),
             }),
             Some(c) if c.state == RunState::Running => {
-                if probes.liveness_failed.contains(&c.id) {
-                    actions.kill.push(liveness_kill(c));
+                if let Some(kill) = probe_kill(c, probes) {
+                    actions.kill.push(kill);
                 } else if !c.hash.is_empty() && c.hash != container_hash(container) {
                     actions.kill.push(KillContainer {
                         id: c.id.clone(),
@@ -243,15 +244,23 @@ pub fn compute_pod_actions(
     actions
 }
 
-fn liveness_kill(c: &ContainerRecord) -> KillContainer {
-    KillContainer {
+/// The kill of a running container whose liveness or startup probe failed (upstream's message).
+fn probe_kill(c: &ContainerRecord, probes: &ProbeView) -> Option<KillContainer> {
+    let probe = if probes.startup_failed.contains(&c.id) {
+        "startup"
+    } else if probes.liveness_failed.contains(&c.id) {
+        "liveness"
+    } else {
+        return None;
+    };
+    Some(KillContainer {
         id: c.id.clone(),
         name: c.name.clone(),
         message: Some(format!(
-            "Container {} failed liveness probe, will be restarted",
+            "Container {} failed {probe} probe, will be restarted",
             c.name
         )),
-    }
+    })
 }
 
 /// Every app container exited and none will restart.

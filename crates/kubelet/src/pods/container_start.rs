@@ -95,6 +95,19 @@ async fn extra_mounts(
     Ok(mounts)
 }
 
+/// The pod's addresses for fieldRefs: status.podIP is not written yet when the first containers
+/// start, so the sandbox's IP and the node's IP fill in.
+fn addresses(ctx: &PodContext, target: &StartTarget<'_>) -> crate::env::PodAddresses {
+    let mut addresses = crate::env::PodAddresses::from_status(target.pod);
+    if addresses.pod_ips.is_empty() {
+        addresses.pod_ips.extend(target.pod_ip.map(str::to_string));
+    }
+    if addresses.host_ips.is_empty() {
+        addresses.host_ips.push(ctx.options.node_ip.to_string());
+    }
+    addresses
+}
+
 /// Pulls, creates, starts and runs postStart; `Err` is the waiting state to report.
 pub async fn start_container(
     ctx: &PodContext,
@@ -113,12 +126,22 @@ pub async fn start_container(
     let image_user = ensure_image(ctx, pod, container, start.init, pull_backoff).await?;
     verify_run_as_non_root(pod, container, &image_user)
         .map_err(|m| config_error(ctx, pod, start, m))?;
-    let command = crate::env::container_command(&ctx.client, pod, container)
-        .await
-        .map_err(|e| config_error(ctx, pod, start, e.to_string()))?;
+    let command = crate::env::container_command_with_addresses(
+        &ctx.client,
+        pod,
+        container,
+        addresses(ctx, target),
+    )
+    .await
+    .map_err(|e| config_error(ctx, pod, start, e.to_string()))?;
+    let env: Vec<(String, String)> = command
+        .envs
+        .iter()
+        .map(|kv| (kv.key.clone(), kv.value.clone()))
+        .collect();
     let mut mounts = target
         .volumes
-        .mounts_for(container)
+        .mounts_for_with_env(container, &env)
         .map_err(|e| config_error(ctx, pod, start, e.to_string()))?;
     mounts.extend(
         extra_mounts(ctx, target, container)
@@ -196,9 +219,14 @@ pub async fn start_container(
         .as_ref()
         .and_then(|l| l.post_start.as_ref())
     {
-        if let Err(message) =
-            crate::lifecycle::run_handler(&ctx.cri, handler, &id, target.pod_ip).await
-        {
+        let hook = crate::lifecycle::HookTarget {
+            pod: Some(pod),
+            container: Some(container),
+            container_id: &id,
+            pod_ip: target.pod_ip,
+            timeout: None,
+        };
+        if let Err(message) = crate::lifecycle::run_hook(&ctx.cri, handler, &hook).await {
             ctx.events.record(
                 pod,
                 event_target,

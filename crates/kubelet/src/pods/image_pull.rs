@@ -88,32 +88,36 @@ pub async fn ensure_image(
         "Pulling",
         format!("Pulling image \"{image}\""),
     );
+    let started = std::time::Instant::now();
     match pull_image(&ctx.cri, &image).await {
         Ok((_, took)) => {
             pull_backoff.reset(&key);
+            let pulled = pulled_image(ctx, &image).await;
             ctx.events.record(
                 pod,
                 event_target,
                 false,
                 "Pulled",
                 format!(
-                    "Successfully pulled image \"{image}\" in {:.3}s",
-                    took.as_secs_f64()
+                    "Successfully pulled image \"{image}\" in {} ({} including waiting). Image size: {} bytes.",
+                    go_duration_ms(took),
+                    go_duration_ms(started.elapsed()),
+                    pulled.1,
                 ),
             );
-            let user = image_status(&ctx.cri, &image)
-                .await
-                .ok()
-                .flatten()
-                .map(|(_, u)| u)
-                .unwrap_or_default();
-            Ok(user)
+            Ok(pulled.0)
         }
         Err(status) => {
             pull_backoff.next(&key, now);
-            let message = format!("Failed to pull image \"{image}\": {}", status.message());
-            ctx.events
-                .record(pod, event_target, true, "Failed", message.clone());
+            // Upstream reports the runtime's error as Go's gRPC client prints it.
+            let error = grpc_error_text(&status);
+            ctx.events.record(
+                pod,
+                event_target,
+                true,
+                "Failed",
+                format!("Failed to pull image \"{image}\": {error}"),
+            );
             ctx.events.record(
                 pod,
                 event_target,
@@ -121,9 +125,65 @@ pub async fn ensure_image(
                 "Failed",
                 "Error: ErrImagePull".into(),
             );
-            Err(waiting("ErrImagePull", message))
+            Err(waiting("ErrImagePull", error))
         }
     }
+}
+
+/// The user and size of an image just pulled (unknown user and 0 bytes if the runtime lost it).
+async fn pulled_image(ctx: &PodContext, image: &str) -> (ImageUser, u64) {
+    let response = ctx
+        .cri
+        .images
+        .clone()
+        .image_status(k8s_cri::v1::ImageStatusRequest {
+            image: Some(k8s_cri::v1::ImageSpec {
+                image: image.to_string(),
+                ..Default::default()
+            }),
+            verbose: false,
+        })
+        .await;
+    match response.ok().and_then(|r| r.into_inner().image) {
+        Some(found) => (
+            ImageUser {
+                uid: found.uid.map(|u| u.value),
+                username: found.username,
+            },
+            found.size,
+        ),
+        None => (ImageUser::default(), 0),
+    }
+}
+
+/// A duration truncated to milliseconds as Go prints it: `512ms`, `1.5s`, `2m3.004s`, `0s`.
+pub fn go_duration_ms(duration: std::time::Duration) -> String {
+    let ms = duration.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (minutes, rest_ms) = (ms / 60_000, ms % 60_000);
+    let seconds = format!("{}.{:03}", rest_ms / 1000, rest_ms % 1000);
+    let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
+    let (hours, minutes) = (minutes / 60, minutes % 60);
+    match (hours, minutes) {
+        (0, 0) => format!("{seconds}s"),
+        (0, m) => format!("{m}m{seconds}s"),
+        (h, m) => format!("{h}h{m}m{seconds}s"),
+    }
+}
+
+/// `rpc error: code = NotFound desc = ...`, as grpc-go formats a status error.
+pub fn grpc_error_text(status: &tonic::Status) -> String {
+    let code = match status.code() {
+        tonic::Code::Cancelled => "Canceled".to_string(),
+        tonic::Code::Ok => "OK".to_string(),
+        other => format!("{other:?}"),
+    };
+    format!("rpc error: code = {code} desc = {}", status.message())
 }
 
 #[cfg(test)]
@@ -148,5 +208,29 @@ mod tests {
             pull_policy(&container("busybox@sha256:abc")),
             "IfNotPresent"
         );
+    }
+
+    #[test]
+    fn pull_errors_read_like_grpc_go() {
+        let status = tonic::Status::not_found("x: not found");
+        assert_eq!(
+            grpc_error_text(&status),
+            "rpc error: code = NotFound desc = x: not found"
+        );
+        assert_eq!(
+            grpc_error_text(&tonic::Status::cancelled("c")),
+            "rpc error: code = Canceled desc = c"
+        );
+    }
+
+    #[test]
+    fn durations_print_like_go() {
+        use std::time::Duration;
+        assert_eq!(go_duration_ms(Duration::from_micros(300)), "0s");
+        assert_eq!(go_duration_ms(Duration::from_millis(512)), "512ms");
+        assert_eq!(go_duration_ms(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(go_duration_ms(Duration::from_millis(2000)), "2s");
+        assert_eq!(go_duration_ms(Duration::from_millis(123_004)), "2m3.004s");
+        assert_eq!(go_duration_ms(Duration::from_secs(3600)), "1h0m0s");
     }
 }

@@ -14,12 +14,15 @@ use tokio_util::sync::CancellationToken;
 use super::context::PodContext;
 use super::cri_calls::{remove_sandbox, sandboxes_by_pod_uid, stop_sandbox};
 use super::worker::{run_pod_worker, WorkerMessage};
+use crate::static_pods::{mirror_hash, StaticPodEvent};
 
 const ORPHAN_SWEEP: Duration = Duration::from_secs(10);
 
 struct Workers {
     ctx: Arc<PodContext>,
     by_uid: HashMap<String, mpsc::Sender<WorkerMessage>>,
+    /// Pods of the file source, by uid: run like API pods, never stopped by the API's view.
+    static_pods: HashMap<String, Pod>,
 }
 
 impl Workers {
@@ -36,6 +39,35 @@ impl Workers {
                 let (tx, rx) = mpsc::channel(16);
                 tokio::spawn(run_pod_worker(self.ctx.clone(), pod, rx));
                 self.by_uid.insert(uid, tx);
+            }
+        }
+    }
+
+    /// A pod from the API: mirror pods are not run, their status is handed to their static pod.
+    fn api_pod(&mut self, pod: Pod) {
+        match mirror_hash(&pod) {
+            Some(hash) => {
+                if let Some(static_pod) = self.static_pods.get(hash) {
+                    let mut with_status = static_pod.clone();
+                    with_status.status = pod.status;
+                    self.update(with_status);
+                }
+            }
+            None => self.update(pod),
+        }
+    }
+
+    fn file_pod_event(&mut self, event: StaticPodEvent) {
+        match event {
+            StaticPodEvent::Apply(pod) => {
+                if let Some(uid) = pod.metadata.uid.clone() {
+                    self.static_pods.insert(uid, (*pod).clone());
+                }
+                self.update(*pod);
+            }
+            StaticPodEvent::Remove(uid) => {
+                self.static_pods.remove(&uid);
+                self.gone(&uid);
             }
         }
     }
@@ -67,6 +99,16 @@ impl Workers {
 }
 
 pub async fn run_pods(ctx: Arc<PodContext>, cancel: CancellationToken) {
+    let (_no_static_pods, static_pods) = mpsc::channel(1);
+    run_pods_with_static(ctx, static_pods, cancel).await;
+}
+
+/// Runs the pods of the API and those of the file source (`static_pods`).
+pub async fn run_pods_with_static(
+    ctx: Arc<PodContext>,
+    mut static_pods: mpsc::Receiver<StaticPodEvent>,
+    cancel: CancellationToken,
+) {
     let pods: Api<Pod> = Api::all(ctx.client.clone());
     let config =
         watcher::Config::default().fields(&format!("spec.nodeName={}", ctx.options.node_name));
@@ -74,7 +116,9 @@ pub async fn run_pods(ctx: Arc<PodContext>, cancel: CancellationToken) {
     let mut workers = Workers {
         ctx,
         by_uid: HashMap::new(),
+        static_pods: HashMap::new(),
     };
+    let mut file_source_open = true;
     let mut listed: Option<Vec<String>> = None;
     let mut sweep = tokio::time::interval(ORPHAN_SWEEP);
     let mut synced = false;
@@ -83,6 +127,13 @@ pub async fn run_pods(ctx: Arc<PodContext>, cancel: CancellationToken) {
             _ = cancel.cancelled() => return,
             _ = sweep.tick(), if synced => {
                 workers.sweep_orphans().await;
+                continue;
+            }
+            event = static_pods.recv(), if file_source_open => {
+                match event {
+                    Some(event) => workers.file_pod_event(event),
+                    None => file_source_open = false,
+                }
                 continue;
             }
             event = stream.next() => event,
@@ -95,7 +146,7 @@ pub async fn run_pods(ctx: Arc<PodContext>, cancel: CancellationToken) {
                 if let (Some(list), Some(uid)) = (listed.as_mut(), pod.metadata.uid.clone()) {
                     list.push(uid);
                 }
-                workers.update(pod);
+                workers.api_pod(pod);
             }
             Some(Ok(watcher::Event::InitDone)) => {
                 // Pods deleted while the watch was down: stop their workers.
@@ -103,7 +154,7 @@ pub async fn run_pods(ctx: Arc<PodContext>, cancel: CancellationToken) {
                 let stale: Vec<String> = workers
                     .by_uid
                     .keys()
-                    .filter(|uid| !present.contains(uid))
+                    .filter(|uid| !present.contains(uid) && !workers.static_pods.contains_key(*uid))
                     .cloned()
                     .collect();
                 for uid in stale {
@@ -114,7 +165,7 @@ pub async fn run_pods(ctx: Arc<PodContext>, cancel: CancellationToken) {
                     workers.sweep_orphans().await;
                 }
             }
-            Some(Ok(watcher::Event::Apply(pod))) => workers.update(pod),
+            Some(Ok(watcher::Event::Apply(pod))) => workers.api_pod(pod),
             Some(Ok(watcher::Event::Delete(pod))) => {
                 if let Some(uid) = pod.metadata.uid.as_deref() {
                     workers.gone(uid);

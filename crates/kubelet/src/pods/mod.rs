@@ -10,6 +10,7 @@ pub mod cri_calls;
 pub mod events;
 pub mod hosts_file;
 pub mod image_pull;
+mod pod_cgroup;
 mod manager;
 mod probe_tracker;
 pub mod qos;
@@ -20,4 +21,4 @@ mod termination;
 mod termination_message;
 pub mod worker;
 
-pub use manager::run_pods;
+pub use manager::{run_pods, run_pods_with_static};

@@ -31,12 +31,14 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Results {
     started: bool,
     ready: bool,
-    /// Liveness (or startup) failed past its threshold: the container must be restarted.
+    /// Liveness failed past its threshold: the container must be restarted.
     failed: bool,
+    /// The startup probe failed past its threshold: the container must be restarted.
+    startup_failed: bool,
 }
 
 type Shared = Arc<Mutex<HashMap<String, Results>>>;
@@ -91,6 +93,9 @@ impl ProbeTracker {
             }
             if results.failed {
                 view.liveness_failed.insert(record.id.clone());
+            }
+            if results.startup_failed {
+                view.startup_failed.insert(record.id.clone());
             }
         }
         view
@@ -221,9 +226,9 @@ impl ProbeWorker {
         let changed = match self.results.lock() {
             Ok(mut results) => {
                 let entry = results.entry(self.id.clone()).or_default();
-                let before = (entry.started, entry.ready, entry.failed);
+                let before = *entry;
                 change(entry);
-                before != (entry.started, entry.ready, entry.failed)
+                before != *entry
             }
             Err(_) => false,
         };
@@ -286,7 +291,11 @@ impl ProbeWorker {
                         if failures >= failure_threshold {
                             match self.kind {
                                 Kind::Readiness => self.update(|r| r.ready = false),
-                                Kind::Startup | Kind::Liveness => {
+                                Kind::Startup => {
+                                    self.update(|r| r.startup_failed = true);
+                                    return;
+                                }
+                                Kind::Liveness => {
                                     self.update(|r| r.failed = true);
                                     return;
                                 }

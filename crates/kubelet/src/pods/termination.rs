@@ -1,9 +1,13 @@
 //! Stopping a pod: preStop hooks, StopContainer with the grace period, the sandbox, the volumes.
 
+use std::path::Path;
+
 use k8s_openapi::api::core::v1::Pod;
 
 use super::context::PodContext;
 use super::cri_calls::{pod_runtime_state, remove_sandbox, stop_container, stop_sandbox};
+use super::pod_cgroup::{remove_pod_cgroup, CGROUP_FS};
+use super::qos::{cgroup_parent, qos_class};
 use super::runtime_state::ContainerRecord;
 use crate::KubeletError;
 
@@ -48,10 +52,14 @@ pub async fn kill_container(
         .and_then(|c| c.lifecycle.as_ref())
         .and_then(|l| l.pre_stop.as_ref())
     {
-        let hook = crate::lifecycle::run_handler(&ctx.cri, handler, &record.id, pod_ip);
-        let outcome =
-            tokio::time::timeout(std::time::Duration::from_secs(grace as u64), hook).await;
-        if let Ok(Err(message)) = outcome {
+        let hook = crate::lifecycle::HookTarget {
+            pod: Some(pod),
+            container,
+            container_id: &record.id,
+            pod_ip,
+            timeout: Some(std::time::Duration::from_secs(grace as u64)),
+        };
+        if let Err(message) = crate::lifecycle::run_hook(&ctx.cri, handler, &hook).await {
             ctx.events.record(
                 pod,
                 Some((&record.name, init)),
@@ -80,6 +88,11 @@ pub async fn terminate_pod(ctx: &PodContext, pod: &Pod) -> Result<(), KubeletErr
     for sandbox in &state.sandboxes {
         stop_sandbox(&ctx.cri, &sandbox.id).await?;
         remove_sandbox(&ctx.cri, &sandbox.id).await?;
+    }
+    let parent = cgroup_parent(&ctx.options.cgroup_root, qos_class(pod), &uid);
+    let left = remove_pod_cgroup(Path::new(CGROUP_FS), &parent).await;
+    if !left.is_empty() {
+        tracing::warn!(cgroups = ?left, "pod cgroups still busy after the pod stopped");
     }
     ctx.volumes.teardown(&uid).await?;
     let dir = super::container_start::pod_dir(ctx, &uid);

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use k8s_cri::v1 as cri;
@@ -28,6 +28,19 @@ use crate::KubeletError;
 /// How often each pod is synced when nothing happens (the CRI relist).
 pub const RESYNC: Duration = Duration::from_secs(1);
 
+/// How long a container whose creation failed waits before the next try (upstream's pod worker
+/// back-off period after a failed sync).
+pub const START_ERROR_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Start failures that leave no exited container behind, so the crash-loop back-off cannot
+/// pace them (image pulls have their own back-off).
+fn retried_after_back_off(waiting: &Waiting) -> bool {
+    matches!(
+        waiting.reason.as_str(),
+        "CreateContainerError" | "CreateContainerConfigError" | "RunContainerError"
+    )
+}
+
 #[derive(Debug)]
 pub enum WorkerMessage {
     Update(Box<Pod>),
@@ -41,6 +54,9 @@ struct PodWorker {
     backoff: BackOff,
     pull_backoff: BackOff,
     waiting: BTreeMap<String, Waiting>,
+    /// Containers whose last start failed before anything ran (create or config errors): not
+    /// tried again before this instant (upstream requeues such a pod worker after ~10 s).
+    start_retry_after: HashMap<String, Instant>,
     probes: ProbeTracker,
     written_status: Option<serde_json::Value>,
 }
@@ -63,6 +79,7 @@ pub async fn run_pod_worker(
         backoff: BackOff::default(),
         pull_backoff: BackOff::default(),
         waiting: BTreeMap::new(),
+        start_retry_after: HashMap::new(),
         written_status: None,
     };
     let mut gone = false;
@@ -123,6 +140,8 @@ impl PodWorker {
             Err(e) => {
                 ctx.events
                     .record(&pod, None, true, "FailedMount", e.to_string());
+                // The containers wait in ContainerCreating until the volumes can be set up.
+                self.write_status(&pod, &state).await?;
                 return Err(e);
             }
         };
@@ -234,11 +253,26 @@ impl PodWorker {
                 volumes,
             };
             for start in &actions.start {
+                if self
+                    .start_retry_after
+                    .get(&start.name)
+                    .is_some_and(|after| Instant::now() < *after)
+                {
+                    if start.init {
+                        break;
+                    }
+                    continue;
+                }
                 match start_container(&ctx, &target, start, &mut self.pull_backoff).await {
                     Ok(_) => {
                         self.waiting.remove(&start.name);
+                        self.start_retry_after.remove(&start.name);
                     }
                     Err(waiting) => {
+                        if retried_after_back_off(&waiting) {
+                            self.start_retry_after
+                                .insert(start.name.clone(), Instant::now() + START_ERROR_BACKOFF);
+                        }
                         self.waiting.insert(start.name.clone(), waiting);
                         if start.init {
                             break;

@@ -1,7 +1,7 @@
 //! `/stats/summary`: node CPU and memory from /proc, pods' figures from CRI stats, in upstream's
 //! `Summary` JSON shape (k8s.io/kubelet/pkg/apis/stats/v1alpha1).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -13,13 +13,18 @@ use serde_json::{json, Map, Value};
 
 use crate::CriClient;
 
+const MAX_KEYED_SAMPLES: usize = 4096;
+
 /// Nanoseconds per clock tick of /proc/stat (USER_HZ is 100 on Linux).
 const NANOS_PER_TICK: u64 = 10_000_000;
 
-/// The previous node CPU sample, to turn cumulative time into a rate.
+/// The previous CPU samples (the node's, and each pod's and container's by key), to turn
+/// cumulative time into a rate when the runtime gives none.
 #[derive(Default)]
 pub struct NodeCpuSampler {
     last: Mutex<Option<(Instant, u64)>>,
+    /// key → (timestamp ns, cumulative ns).
+    by_key: Mutex<HashMap<String, (i64, u64)>>,
 }
 
 /// Cumulative busy CPU time of the node in nanoseconds, from the `cpu` line of /proc/stat.
@@ -46,6 +51,21 @@ pub fn meminfo_bytes(meminfo: &str, key: &str) -> Option<u64> {
 }
 
 impl NodeCpuSampler {
+    /// Nanocores since the previous sample of `key` (samples of gone pods are dropped in bulk).
+    fn keyed_rate(&self, key: &str, timestamp: i64, total: u64) -> Option<u64> {
+        let mut samples = self.by_key.lock().ok()?;
+        if samples.len() >= MAX_KEYED_SAMPLES && !samples.contains_key(key) {
+            samples.clear();
+        }
+        let previous = samples.insert(key.to_string(), (timestamp, total));
+        let (at, before) = previous?;
+        let elapsed = u128::try_from(timestamp.checked_sub(at)?).ok()?;
+        (elapsed > 0 && total >= before).then(|| {
+            let used = u128::from(total - before);
+            u64::try_from(used * 1_000_000_000 / elapsed).unwrap_or(u64::MAX)
+        })
+    }
+
     fn sample(&self, now: Instant, total: u64) -> Option<u64> {
         let mut last = self.last.lock().ok()?;
         let rate = last.and_then(|(at, previous)| {
@@ -98,11 +118,15 @@ fn nanos_to_text(nanos: i64) -> String {
         .unwrap_or_else(|_| now_text())
 }
 
-fn cpu_value(cpu: &CpuUsage) -> Value {
+fn cpu_value(cpu: &CpuUsage, key: &str, sampler: &NodeCpuSampler) -> Value {
     let mut out = Map::new();
     out.insert("time".into(), json!(nanos_to_text(cpu.timestamp)));
-    if let Some(v) = &cpu.usage_nano_cores {
-        out.insert("usageNanoCores".into(), json!(v.value));
+    let sampled = cpu
+        .usage_core_nano_seconds
+        .as_ref()
+        .and_then(|total| sampler.keyed_rate(key, cpu.timestamp, total.value));
+    if let Some(v) = cpu.usage_nano_cores.as_ref().map(|v| v.value).or(sampled) {
+        out.insert("usageNanoCores".into(), json!(v));
     }
     if let Some(v) = &cpu.usage_core_nano_seconds {
         out.insert("usageCoreNanoSeconds".into(), json!(v.value));
@@ -129,7 +153,7 @@ fn memory_value(memory: &MemoryUsage) -> Value {
     Value::Object(out)
 }
 
-fn container_value(stats: &ContainerStats) -> Value {
+fn container_value(stats: &ContainerStats, sampler: &NodeCpuSampler) -> Value {
     let name = stats
         .attributes
         .as_ref()
@@ -137,8 +161,13 @@ fn container_value(stats: &ContainerStats) -> Value {
         .map(|m| m.name.clone())
         .unwrap_or_default();
     let mut out = json!({ "name": name });
+    let id = stats
+        .attributes
+        .as_ref()
+        .map(|a| a.id.as_str())
+        .unwrap_or_default();
     if let Some(cpu) = &stats.cpu {
-        out["cpu"] = cpu_value(cpu);
+        out["cpu"] = cpu_value(cpu, &format!("container/{id}"), sampler);
     }
     if let Some(memory) = &stats.memory {
         out["memory"] = memory_value(memory);
@@ -150,15 +179,15 @@ fn pod_ref(name: &str, namespace: &str, uid: &str) -> Value {
     json!({ "name": name, "namespace": namespace, "uid": uid })
 }
 
-fn pod_value(stats: &PodSandboxStats) -> Option<Value> {
+fn pod_value(stats: &PodSandboxStats, sampler: &NodeCpuSampler) -> Option<Value> {
     let metadata = stats.attributes.as_ref()?.metadata.as_ref()?;
     let linux = stats.linux.as_ref();
     let mut pod = json!({
         "podRef": pod_ref(&metadata.name, &metadata.namespace, &metadata.uid),
-        "containers": linux.map(|l| l.containers.iter().map(container_value).collect::<Vec<_>>()).unwrap_or_default(),
+        "containers": linux.map(|l| l.containers.iter().map(|c| container_value(c, sampler)).collect::<Vec<_>>()).unwrap_or_default(),
     });
     if let Some(cpu) = linux.and_then(|l| l.cpu.as_ref()) {
-        pod["cpu"] = cpu_value(cpu);
+        pod["cpu"] = cpu_value(cpu, &format!("pod/{}", metadata.uid), sampler);
     }
     if let Some(memory) = linux.and_then(|l| l.memory.as_ref()) {
         pod["memory"] = memory_value(memory);
@@ -167,7 +196,7 @@ fn pod_value(stats: &PodSandboxStats) -> Option<Value> {
 }
 
 /// Runtimes without ListPodSandboxStats: group container stats under their sandboxes.
-async fn pods_from_container_stats(cri: &CriClient) -> Vec<Value> {
+async fn pods_from_container_stats(cri: &CriClient, sampler: &NodeCpuSampler) -> Vec<Value> {
     let mut runtime = cri.runtime.clone();
     let Ok(sandboxes) = runtime
         .list_pod_sandbox(ListPodSandboxRequest { filter: None })
@@ -199,7 +228,7 @@ async fn pods_from_container_stats(cri: &CriClient) -> Vec<Value> {
             by_sandbox
                 .entry(sandbox)
                 .or_default()
-                .push(container_value(stats));
+                .push(container_value(stats, sampler));
         }
     }
     sandboxes
@@ -229,10 +258,11 @@ pub async fn stats_summary(cri: &CriClient, node_name: &str, sampler: &NodeCpuSa
             .into_inner()
             .stats
             .iter()
-            .filter_map(pod_value)
+            .filter_map(|s| pod_value(s, sampler))
             .collect(),
-        Err(_) => pods_from_container_stats(cri).await,
+        Err(_) => pods_from_container_stats(cri, sampler).await,
     };
+
     json!({ "node": node, "pods": pods })
 }
 
@@ -251,6 +281,17 @@ mod tests {
             "MemTotal:       2048 kB\nMemFree:         1024 kB\nMemAvailable:    1536 kB\n";
         assert_eq!(meminfo_bytes(meminfo, "MemAvailable"), Some(1536 * 1024));
         assert_eq!(meminfo_bytes(meminfo, "Mem"), None);
+    }
+
+    #[test]
+    fn keyed_rate_from_cumulative_samples() {
+        let sampler = NodeCpuSampler::default();
+        assert_eq!(sampler.keyed_rate("c", 1_000_000_000, 100), None);
+        assert_eq!(
+            sampler.keyed_rate("c", 3_000_000_000, 1_000_000_100),
+            Some(500_000_000)
+        );
+        assert_eq!(sampler.keyed_rate("other", 3_000_000_000, 5), None);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub struct VolumeManager {
     client: kube::Client,
     root_dir: PathBuf,
     mounter: Arc<dyn Mounter>,
+    tokens: Arc<service_account_token::TokenCache>,
 }
 
 /// The prepared volumes of one pod: name → host path, and whether each is read-only.
@@ -52,6 +53,7 @@ impl VolumeManager {
             client,
             root_dir,
             mounter,
+            tokens: Arc::default(),
         }
     }
 
@@ -61,8 +63,8 @@ impl VolumeManager {
     }
 
     /// Makes every volume of `pod` ready (idempotent; called again on resync to refresh
-    /// configMap/secret/downwardAPI/projected contents). The error text is what upstream puts
-    /// after `MountVolume.SetUp failed for volume "<name>" : `.
+    /// configMap/secret/downwardAPI/projected contents). The error text is upstream's FailedMount
+    /// message: `MountVolume.SetUp failed for volume "<name>" : <cause>`.
     pub async fn setup(&self, pod: &Pod) -> Result<PodVolumes, KubeletError> {
         let uid = pod.metadata.uid.as_deref().unwrap_or_default();
         if uid.is_empty() {
@@ -72,9 +74,15 @@ impl VolumeManager {
         let mut prepared = PodVolumes::default();
         let context =
             setup_volume::SetupContext::new(&self.client, pod, &volumes_dir, &*self.mounter)
-                .await?;
+                .await?
+                .with_tokens(&self.tokens);
         for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
-            let (path, read_only) = context.setup(volume).await?;
+            let (path, read_only) = context.setup(volume).await.map_err(|e| {
+                KubeletError::Failed(format!(
+                    "MountVolume.SetUp failed for volume \"{}\" : {e}",
+                    volume.name
+                ))
+            })?;
             prepared
                 .volumes
                 .push((volume.name.clone(), path, read_only));
@@ -87,6 +95,7 @@ impl VolumeManager {
         if pod_uid.is_empty() {
             return Ok(());
         }
+        self.tokens.forget_pod(pod_uid);
         let pod_dir = self.pod_dir(pod_uid);
         for mount_point in self.mounter.mount_points_under(&pod_dir) {
             self.mounter.unmount(&mount_point)?;

@@ -1,4 +1,10 @@
-//! Projected `serviceAccountToken` sources: a bound token from the TokenRequest API.
+//! Projected `serviceAccountToken` sources: a bound token from the TokenRequest API, cached per pod
+//! and requested again once 80% of its lifetime has passed (upstream's token manager), so the
+//! periodic volume resync does not ask for a new token every time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount, ServiceAccountTokenProjection};
@@ -6,22 +12,94 @@ use kube::api::{Api, PostParams};
 
 /// Upstream's default token lifetime (one hour).
 const DEFAULT_EXPIRATION_SECONDS: i64 = 3600;
+/// How long a failed request is not retried (the file keeps an empty token meanwhile).
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
 
-/// Requests a token for the pod's service account, bound to the pod. When the API server does not
-/// serve TokenRequest (or refuses it), the token is empty and a warning is logged, so the file
-/// still exists.
-pub async fn request_token(
-    client: &kube::Client,
-    pod: &Pod,
-    projection: &ServiceAccountTokenProjection,
-) -> String {
-    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let service_account = pod
-        .spec
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TokenKey {
+    pod_uid: String,
+    service_account: String,
+    audience: String,
+    expiration_seconds: i64,
+}
+
+struct CachedToken {
+    token: String,
+    refresh_at: Instant,
+}
+
+/// Tokens of the node's pods, by pod, account, audience and lifetime.
+#[derive(Default)]
+pub struct TokenCache {
+    tokens: Mutex<HashMap<TokenKey, CachedToken>>,
+}
+
+impl TokenCache {
+    /// The cached token for this projection, or a fresh one when none is cached or it is due.
+    pub async fn token(
+        &self,
+        client: &kube::Client,
+        pod: &Pod,
+        projection: &ServiceAccountTokenProjection,
+    ) -> String {
+        let key = TokenKey {
+            pod_uid: pod.metadata.uid.clone().unwrap_or_default(),
+            service_account: service_account(pod).to_string(),
+            audience: projection.audience.clone().unwrap_or_default(),
+            expiration_seconds: projection
+                .expiration_seconds
+                .unwrap_or(DEFAULT_EXPIRATION_SECONDS),
+        };
+        let now = Instant::now();
+        if let Ok(tokens) = self.tokens.lock() {
+            if let Some(cached) = tokens.get(&key).filter(|c| c.refresh_at > now) {
+                return cached.token.clone();
+            }
+        }
+        let (token, refresh_at) = match request_token(client, pod, projection).await {
+            Some(token) => {
+                let lifetime = u64::try_from(key.expiration_seconds).unwrap_or(0);
+                (token, now + Duration::from_secs(lifetime * 8 / 10))
+            }
+            None => (String::new(), now + RETRY_AFTER_FAILURE),
+        };
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.insert(
+                key,
+                CachedToken {
+                    token: token.clone(),
+                    refresh_at,
+                },
+            );
+        }
+        token
+    }
+
+    /// Forgets the tokens of a pod that is gone.
+    pub fn forget_pod(&self, pod_uid: &str) {
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.retain(|key, _| key.pod_uid != pod_uid);
+        }
+    }
+}
+
+fn service_account(pod: &Pod) -> &str {
+    pod.spec
         .as_ref()
         .and_then(|s| s.service_account_name.as_deref())
         .filter(|n| !n.is_empty())
-        .unwrap_or("default");
+        .unwrap_or("default")
+}
+
+/// Requests a token for the pod's service account, bound to the pod. `None` when the API server
+/// does not serve TokenRequest or refuses it (a warning is logged).
+async fn request_token(
+    client: &kube::Client,
+    pod: &Pod,
+    projection: &ServiceAccountTokenProjection,
+) -> Option<String> {
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let service_account = service_account(pod);
     let request = TokenRequest {
         spec: TokenRequestSpec {
             audiences: projection
@@ -54,7 +132,7 @@ pub async fn request_token(
         )
         .await
     {
-        Ok(answer) => answer.status.map(|s| s.token).unwrap_or_default(),
+        Ok(answer) => answer.status.map(|s| s.token),
         Err(e) => {
             tracing::warn!(
                 namespace,
@@ -62,7 +140,7 @@ pub async fn request_token(
                 error = %e,
                 "TokenRequest failed; writing an empty service account token"
             );
-            String::new()
+            None
         }
     }
 }

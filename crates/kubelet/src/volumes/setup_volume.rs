@@ -19,7 +19,7 @@ use super::mounter::Mounter;
 use super::payload::{
     config_map_payload, downward_api_payload, file, secret_payload, DEFAULT_MODE,
 };
-use super::service_account_token::request_token;
+use super::service_account_token::TokenCache;
 use crate::env::fetch::{get_optional, node_allocatable};
 use crate::KubeletError;
 
@@ -38,6 +38,7 @@ pub struct SetupContext<'a> {
     mounter: &'a dyn Mounter,
     fs_group: Option<u32>,
     node_allocatable: BTreeMap<String, Quantity>,
+    tokens: Option<&'a TokenCache>,
 }
 
 fn failed(message: impl Into<String>) -> KubeletError {
@@ -78,7 +79,14 @@ impl<'a> SetupContext<'a> {
             mounter,
             fs_group,
             node_allocatable,
+            tokens: None,
         })
+    }
+
+    /// Service account tokens come from (and go into) `tokens` instead of a fresh request each time.
+    pub fn with_tokens(mut self, tokens: &'a TokenCache) -> Self {
+        self.tokens = Some(tokens);
+        self
     }
 
     /// Sets up `volume`; answers its host path and whether it is read-only.
@@ -259,7 +267,10 @@ impl<'a> SetupContext<'a> {
                 );
             }
             if let Some(token) = &projection.service_account_token {
-                let value = request_token(self.client, self.pod, token).await;
+                let value = match self.tokens {
+                    Some(tokens) => tokens.token(self.client, self.pod, token).await,
+                    None => TokenCache::default().token(self.client, self.pod, token).await,
+                };
                 payload.insert(token.path.clone(), file(value.into_bytes(), default_mode));
             }
         }

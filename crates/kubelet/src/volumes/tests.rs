@@ -203,7 +203,10 @@ async fn missing_sources_are_reported_as_upstream() {
         }])
     };
     let err = manager.setup(&secret(None)).await.unwrap_err();
-    assert_eq!(err.to_string(), "secret \"gone\" not found");
+    assert_eq!(
+        err.to_string(),
+        "MountVolume.SetUp failed for volume \"s\" : secret \"gone\" not found"
+    );
     manager.setup(&secret(Some(true))).await.unwrap();
     manager.teardown("uid-1").await.unwrap();
 }

@@ -85,6 +85,7 @@ impl Containers {
             .and_then(|c| c.user().clone())
             .unwrap_or_default();
         let user = user::resolve(security, &image_user, &dirs.rootfs)?;
+        create_missing_mount_sources(&config).await?;
         let spec = spec::build_spec(&SpecInputs {
             id,
             config: &config,
@@ -103,7 +104,14 @@ impl Containers {
         let record = ContainerRecord {
             id: id.to_string(),
             sandbox_id: sandbox.id.clone(),
-            image_ref: image.id.clone(),
+            image_ref: image.image_ref_for(
+                config
+                    .image
+                    .as_ref()
+                    .map(|spec| spec.image.as_str())
+                    .unwrap_or_default(),
+            ),
+            image_id: image.id.clone(),
             log_path: log_path.clone(),
             cgroups_path: spec::cgroups_path(&sandbox.cgroup_parent, id),
             created_at: now_ns(),
@@ -151,9 +159,7 @@ impl Containers {
                 return Ok(());
             }
             if let Ok(message) = tokio::fs::read_to_string(files.create_error()).await {
-                return Err(RuntimeError::Failed(format!(
-                    "creating container {id}: {message}"
-                )));
+                return Err(RuntimeError::Failed(message));
             }
             let shim_gone =
                 StateFiles::read_pid(&files.shim_pid()).is_some_and(|pid| !shim_alive(pid, id));
@@ -187,6 +193,23 @@ impl Containers {
         let _ = rootfs::unmount(&dir.join("rootfs"));
         let _ = tokio::fs::remove_dir_all(dir).await;
     }
+}
+
+/// Creates the host directory of every bind mount whose source does not exist yet, as
+/// containerd does (a hostPath volume without a type may name a path that is not there).
+async fn create_missing_mount_sources(config: &cri::ContainerConfig) -> Result<(), RuntimeError> {
+    for mount in &config.mounts {
+        if mount.host_path.is_empty() {
+            continue;
+        }
+        let source = Path::new(&mount.host_path);
+        if tokio::fs::symlink_metadata(source).await.is_err() {
+            tokio::fs::create_dir_all(source).await.map_err(|e| {
+                RuntimeError::Failed(format!("failed to mkdir {:?}: {e}", mount.host_path))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// `<sandbox log_directory>/<config log_path>`; empty when either is.

@@ -28,9 +28,13 @@ impl Containers {
         }
         let started_at = now_ns();
         let owned = record.id.clone();
-        self.oci_call(move |oci| oci.start(&owned))
-            .await
-            .map_err(failed)?;
+        if let Err(e) = self.oci_call(move |oci| oci.start(&owned)).await {
+            // A process that exits at once can be reaped, recorded and deleted by its shim
+            // before `runc start` has tidied up after itself (removing exec.fifo fails): it ran.
+            if self.observe(&record.id).exit.is_none() {
+                return Err(failed(e));
+            }
+        }
         let files = StateFiles::new(self.dir(&record.id));
         write_atomically(&files.started_at(), started_at.to_string().as_bytes())?;
         Ok(())

@@ -15,7 +15,7 @@ mod record;
 mod resources;
 mod rootfs;
 mod spec;
-mod stats;
+pub(crate) mod stats;
 mod status;
 mod user;
 

@@ -12,8 +12,12 @@ pub struct ContainerRecord {
     pub id: String,
     pub sandbox_id: String,
     pub config: cri::ContainerConfig,
-    /// The image's id (`sha256:...`): the CRI `image_ref`.
+    /// The CRI `image_ref`: the image's first repo digest (`repo@sha256:...`) as containerd
+    /// reports it, else its id.
     pub image_ref: String,
+    /// The image's id (`sha256:<config digest>`); empty in records written before it existed.
+    #[serde(default)]
+    pub image_id: String,
     /// The full path of the CRI log (sandbox log directory + the config's log path); may be empty.
     pub log_path: PathBuf,
     /// `linux.cgroupsPath` of its spec.
@@ -37,6 +41,15 @@ impl ContainerRecord {
         serde_json::from_slice(&bytes).map_err(|e| {
             RuntimeError::Failed(format!("reading {}: {e}", dir.join(Self::FILE).display()))
         })
+    }
+
+    /// The image id, or the image ref for records that predate `image_id`.
+    pub fn image_id_or_ref(&self) -> String {
+        if self.image_id.is_empty() {
+            self.image_ref.clone()
+        } else {
+            self.image_id.clone()
+        }
     }
 
     pub fn name(&self) -> &str {

@@ -95,9 +95,9 @@ pub async fn pod_sandbox_stats(
     runtime: &Runtime,
     request: cri::PodSandboxStatsRequest,
 ) -> Result<cri::PodSandboxStatsResponse, RuntimeError> {
-    Ok(cri::PodSandboxStatsResponse {
-        stats: Some(runtime.sandboxes.stats(&request.pod_sandbox_id).await?),
-    })
+    let mut stats = runtime.sandboxes.stats(&request.pod_sandbox_id).await?;
+    add_container_stats(runtime, &mut stats).await;
+    Ok(cri::PodSandboxStatsResponse { stats: Some(stats) })
 }
 
 pub async fn list_pod_sandbox_stats(
@@ -105,9 +105,26 @@ pub async fn list_pod_sandbox_stats(
     request: cri::ListPodSandboxStatsRequest,
 ) -> Result<cri::ListPodSandboxStatsResponse, RuntimeError> {
     let filter = request.filter.map(SandboxFilter::from).unwrap_or_default();
-    Ok(cri::ListPodSandboxStatsResponse {
-        stats: runtime.sandboxes.all_stats(&filter).await,
-    })
+    let mut stats = runtime.sandboxes.all_stats(&filter).await;
+    for sandbox in &mut stats {
+        add_container_stats(runtime, sandbox).await;
+    }
+    Ok(cri::ListPodSandboxStatsResponse { stats })
+}
+
+/// The stats of the sandbox's running containers go into its `linux.containers`.
+async fn add_container_stats(runtime: &Runtime, sandbox: &mut cri::PodSandboxStats) {
+    let Some(id) = sandbox.attributes.as_ref().map(|a| a.id.clone()) else {
+        return;
+    };
+    let filter = cri::ContainerStatsFilter {
+        pod_sandbox_id: id,
+        ..Default::default()
+    };
+    let containers = runtime.containers.list_stats(Some(&filter)).await;
+    if let Some(linux) = sandbox.linux.as_mut() {
+        linux.containers = containers;
+    }
 }
 
 pub async fn update_runtime_config(

@@ -24,11 +24,22 @@ fn encode_failed(e: impl std::fmt::Display) -> RuntimeError {
 }
 
 /// Writes `out`: an OCI image layout tarball of `busybox` with its applets as symlinks in /bin,
-/// named `reference` (normalized).
+/// named `reference` (normalized), whose default command is `sh`.
 pub fn write_busybox_archive(
     busybox: &Path,
     out: &Path,
     reference: &str,
+) -> Result<(), RuntimeError> {
+    write_busybox_archive_with_cmd(busybox, out, reference, &["sh".to_string()])
+}
+
+/// Like [`write_busybox_archive`], with `cmd` as the image's default command (a sandbox image
+/// for another runtime needs one that keeps running, e.g. `sleep infinity`).
+pub fn write_busybox_archive_with_cmd(
+    busybox: &Path,
+    out: &Path,
+    reference: &str,
+    cmd: &[String],
 ) -> Result<(), RuntimeError> {
     let reference = ImageReference::parse_normalized(reference)?;
     let applets = list_applets(busybox)?;
@@ -43,7 +54,7 @@ pub fn write_busybox_archive(
         "created": CREATED,
         "architecture": arch,
         "os": "linux",
-        "config": {"Env": [PATH_ENV], "Cmd": ["sh"]},
+        "config": {"Env": [PATH_ENV], "Cmd": cmd},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created": CREATED, "created_by": "r8s write_busybox_archive"}],
     });

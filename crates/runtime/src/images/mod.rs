@@ -45,7 +45,32 @@ pub struct ImageStore {
 }
 
 /// A pull in flight, shared by everyone asking for the same reference; yields the image id.
-type SharedPull = Shared<BoxFuture<'static, Result<String, String>>>;
+type SharedPull = Shared<BoxFuture<'static, Result<String, PullFailure>>>;
+
+/// A failed pull as every waiter gets it: whether the image does not exist, and why.
+#[derive(Clone)]
+enum PullFailure {
+    NotFound(String),
+    Failed(String),
+}
+
+impl From<RuntimeError> for PullFailure {
+    fn from(error: RuntimeError) -> Self {
+        match error {
+            RuntimeError::NotFound(message) => Self::NotFound(message),
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+impl From<PullFailure> for RuntimeError {
+    fn from(failure: PullFailure) -> Self {
+        match failure {
+            PullFailure::NotFound(message) => Self::NotFound(message),
+            PullFailure::Failed(message) => Self::Failed(message),
+        }
+    }
+}
 
 /// An image ready to be a container's root filesystem.
 #[derive(Debug, Clone)]
@@ -58,6 +83,22 @@ pub struct ResolvedImage {
     pub layers: Vec<PathBuf>,
     /// The image's config (Env, Entrypoint, Cmd, WorkingDir, User, ...).
     pub config: oci_spec::image::ImageConfiguration,
+}
+
+impl ResolvedImage {
+    /// The CRI `image_ref` of a container created from `asked`: the repo digest of the repository
+    /// it was asked by, else the first repo digest, else the image id.
+    pub fn image_ref_for(&self, asked: &str) -> String {
+        let repository = ImageReference::parse_normalized(asked)
+            .map(|r| r.name())
+            .unwrap_or_default();
+        let digests = || self.references.iter().filter(|r| r.contains('@'));
+        digests()
+            .find(|r| r.split('@').next() == Some(repository.as_str()))
+            .or_else(|| digests().next())
+            .cloned()
+            .unwrap_or_else(|| self.id.clone())
+    }
 }
 
 struct StoreInner {
@@ -166,7 +207,7 @@ impl ImageStore {
                         inner
                             .pull_and_unpack(reference, credentials)
                             .await
-                            .map_err(|error| error.to_string())
+                            .map_err(PullFailure::from)
                     }
                     .boxed()
                     .shared()
@@ -178,7 +219,7 @@ impl ImageStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&key);
-        result.map_err(RuntimeError::Failed)
+        result.map_err(RuntimeError::from)
     }
 
     /// Every image, re-read from disk so images imported by another process show up.

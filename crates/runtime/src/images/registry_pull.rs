@@ -61,12 +61,42 @@ pub fn uses_plain_http(domain: &str, insecure_registries: &[String]) -> bool {
         || matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
+/// containerd's wording: `failed to pull and unpack image "<ref>": <step>: <error>`.
 fn failed(
     what: &str,
     reference: &ImageReference,
 ) -> impl Fn(oci_client::errors::OciDistributionError) -> RuntimeError {
-    let context = format!("pulling {reference}: {what}");
+    let context = format!("failed to pull and unpack image \"{reference}\": {what}");
     move |error| RuntimeError::Failed(format!("{context}: {error}"))
+}
+
+/// Whether the registry said the repository or the tag does not exist.
+fn is_not_found(error: &oci_client::errors::OciDistributionError) -> bool {
+    use oci_client::errors::{OciDistributionError as E, OciErrorCode};
+    match error {
+        E::ImageManifestNotFoundError(_) | E::ServerError { code: 404, .. } => true,
+        E::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
+            matches!(
+                e.code,
+                OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
+            )
+        }),
+        _ => false,
+    }
+}
+
+/// A failed manifest fetch as containerd reports it; a missing tag is NotFound.
+fn resolve_failed(
+    reference: &ImageReference,
+    error: oci_client::errors::OciDistributionError,
+) -> RuntimeError {
+    let context =
+        format!("failed to pull and unpack image \"{reference}\": failed to resolve reference \"{reference}\"");
+    if is_not_found(&error) {
+        RuntimeError::NotFound(format!("{context}: {reference}: not found"))
+    } else {
+        RuntimeError::Failed(format!("{context}: {error}"))
+    }
 }
 
 /// Fetches the manifest, config and layers of `reference` into `content` and returns the record.
@@ -132,7 +162,7 @@ async fn fetch_manifest(
     let (bytes, _) = client
         .pull_manifest_raw(remote, auth, &ACCEPTED_MANIFEST_TYPES)
         .await
-        .map_err(failed("manifest", reference))?;
+        .map_err(|error| resolve_failed(reference, error))?;
     let digest = sha256_digest(&bytes);
     if let Some(expected) = remote.digest() {
         verify_digest(expected, &digest, "manifest")?;
@@ -157,7 +187,7 @@ async fn fetch_blob(
         client
             .pull_blob(remote, digest, file)
             .await
-            .map_err(failed(&format!("blob {digest}"), reference))?;
+            .map_err(failed(&format!("failed to copy blob {digest}"), reference))?;
         let (content, temp, digest) = (content.clone(), temp.clone(), digest.to_string());
         tokio::task::spawn_blocking(move || content.adopt_file(&temp, Some(&digest)))
             .await

@@ -84,7 +84,8 @@ impl Sandboxes {
         list
     }
 
-    /// Stats of a sandbox: its attributes (resource usage is not measured yet).
+    /// Stats of a sandbox: its attributes and the pod cgroup's CPU and memory (containers are
+    /// added by the caller, which holds them).
     pub async fn stats(&self, id: &str) -> Result<cri::PodSandboxStats, RuntimeError> {
         let record = self.record(id).await?;
         Ok(stats_of(&record))
@@ -101,9 +102,32 @@ impl Sandboxes {
 }
 
 fn stats_of(record: &SandboxRecord) -> cri::PodSandboxStats {
+    let cgroup = record
+        .config
+        .linux
+        .as_ref()
+        .map(|l| l.cgroup_parent.as_str())
+        .unwrap_or_default();
+    let mut linux = cri::LinuxPodSandboxStats::default();
+    if !cgroup.is_empty() && is_ready(record) {
+        let usage = crate::containers::stats::cgroup_usage(cgroup);
+        let timestamp = crate::shim::state_files::now_ns();
+        let value = |v: u64| Some(cri::UInt64Value { value: v });
+        linux.cpu = Some(cri::CpuUsage {
+            timestamp,
+            usage_core_nano_seconds: usage.cpu_ns.and_then(value),
+            usage_nano_cores: None,
+        });
+        linux.memory = Some(cri::MemoryUsage {
+            timestamp,
+            working_set_bytes: usage.memory_working_set.and_then(value),
+            usage_bytes: usage.memory_usage.and_then(value),
+            ..Default::default()
+        });
+    }
     cri::PodSandboxStats {
         attributes: Some(attributes_of(record)),
-        linux: Some(cri::LinuxPodSandboxStats::default()),
+        linux: Some(linux),
         windows: None,
     }
 }

@@ -9,6 +9,7 @@
 //! runtime runs `runc start` itself; the shim learns of it only through the exit.
 
 mod args;
+mod create_error;
 mod cri_log;
 mod oom;
 pub mod state_files;

@@ -13,6 +13,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::args::ShimArgs;
+use super::create_error::create_failure_message;
 use super::cri_log::{CriLog, LineSplitter, Stream};
 use super::oom;
 use super::state_files::{now_ns, write_atomically, ExitRecord, StateFiles};
@@ -58,7 +59,7 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
         stderr: Stdio::from(stderr_write),
     };
     runc.create(&args.id, &args.bundle, &files.runc_pid(), stdio)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| create_failure_message(&e))?;
     let init = StateFiles::read_pid(&files.runc_pid()).ok_or("runc wrote no init pid")?;
     write_atomically(&files.init_pid(), init.to_string().as_bytes())
         .map_err(|e| format!("writing init.pid: {e}"))?;
@@ -87,8 +88,10 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
         reason: ExitRecord::reason_for(exit_code, oom_killed).to_string(),
     };
     let document = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
-    let _ = runc.delete(&args.id, true);
+    // The record first: a `runc start` that fails because the state below is already gone
+    // must find that the container ran.
     write_atomically(&files.exit(), &document).map_err(|e| format!("writing exit.json: {e}"))?;
+    let _ = runc.delete(&args.id, true);
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Stdio};
 
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::pty::openpty;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
@@ -117,6 +118,11 @@ fn spawn_with_terminal(
     target: &ExecTarget,
 ) -> std::io::Result<ExecProcess> {
     let pty = openpty(None, None).map_err(std::io::Error::from)?;
+    // openpty's descriptors would leak into every process spawned meanwhile, and a leaked
+    // slave keeps the master from ever seeing the command's end.
+    for fd in [&pty.master, &pty.slave] {
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(std::io::Error::from)?;
+    }
     let mut mode = tcgetattr(&pty.slave).map_err(std::io::Error::from)?;
     cfmakeraw(&mut mode);
     tcsetattr(&pty.slave, SetArg::TCSANOW, &mode).map_err(std::io::Error::from)?;

@@ -186,10 +186,10 @@ impl Input {
                     terminal.resize(size);
                 }
             }
-            CHANNEL_CLOSE if self.protocol == ChannelProtocol::V5 => {
-                if data.first() == Some(&CHANNEL_STDIN) {
-                    self.close_stdin().await;
-                }
+            CHANNEL_CLOSE
+                if self.protocol == ChannelProtocol::V5 && data.first() == Some(&CHANNEL_STDIN) =>
+            {
+                self.close_stdin().await;
             }
             _ => {}
         }

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::netns_dial::connect_in_netns;
-use super::spdy::{header_value, SpdySession, SpdyStream};
+use super::spdy::{header_value, SpdySession, SpdyStream, StreamWriter};
 use super::ForwardTarget;
 
 /// `X-Stream-Protocol-Version` of port-forward.
@@ -62,10 +62,12 @@ async fn forward_pair(data: SpdyStream, error: SpdyStream, target: ForwardTarget
         .to_string();
     let result = match port_header.parse::<u16>() {
         Ok(port) if port > 0 => forward_port(data, target.netns_path.as_deref(), port).await,
-        _ => Err(format!("invalid port {port_header:?}")),
+        _ => Err((format!("invalid port {port_header:?}"), data.writer())),
     };
     let errors = error.writer();
-    if let Err(message) = result {
+    if let Err((message, data)) = result {
+        // The data stream ends too, as upstream closes both.
+        let _ = data.finish().await;
         let message = format!(
             "error forwarding port {port_header} to pod {}, uid : {message}",
             target.sandbox_id
@@ -76,10 +78,20 @@ async fn forward_pair(data: SpdyStream, error: SpdyStream, target: ForwardTarget
     let _ = errors.finish().await;
 }
 
-async fn forward_port(data: SpdyStream, netns: Option<&Path>, port: u16) -> Result<(), String> {
-    let connection = connect_in_netns(netns, port).await?;
-    copy_both_ways(data, connection).await;
-    Ok(())
+/// Joins the data stream to the port; on failure, says why and gives back the data stream's
+/// writer to close it with.
+async fn forward_port(
+    data: SpdyStream,
+    netns: Option<&Path>,
+    port: u16,
+) -> Result<(), (String, StreamWriter)> {
+    match connect_in_netns(netns, port).await {
+        Ok(connection) => {
+            copy_both_ways(data, connection).await;
+            Ok(())
+        }
+        Err(message) => Err((message, data.writer())),
+    }
 }
 
 /// Copies until both directions ended (each with its half-close) or the client reset the
