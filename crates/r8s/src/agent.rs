@@ -71,6 +71,8 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
     options.kubelet_port = config.node.kubelet_port;
     options.cluster_dns = vec![config.node.cluster_dns];
     options.cluster_domain = config.node.cluster_domain.clone();
+    options.image_gc_high_threshold_percent = config.node.image_gc_high_threshold;
+    options.image_gc_low_threshold_percent = config.node.image_gc_low_threshold;
     if let Some(thresholds) = &config.node.eviction_hard {
         options.eviction_hard =
             kubelet::eviction::parse_thresholds(thresholds).context("--eviction-hard")?;
@@ -162,7 +164,9 @@ mod tests {
     fn runtime_endpoints_are_urls_or_paths() {
         let want = PathBuf::from("/run/containerd/containerd.sock");
         assert_eq!(
-            socket_path_of(std::path::Path::new("unix:///run/containerd/containerd.sock")),
+            socket_path_of(std::path::Path::new(
+                "unix:///run/containerd/containerd.sock"
+            )),
             want
         );
         assert_eq!(socket_path_of(&want), want);

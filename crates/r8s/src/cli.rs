@@ -69,6 +69,12 @@ pub struct NodeArgs {
     /// Hard eviction thresholds, e.g. `memory.available<100Mi,nodefs.available<10%`.
     #[arg(long, hide = true)]
     pub eviction_hard: Option<String>,
+    /// Image-fs usage (percent) above which unused images are removed; 100 turns image GC off.
+    #[arg(long, default_value_t = 85)]
+    pub image_gc_high_threshold: u8,
+    /// Image-fs usage (percent) image GC frees down to.
+    #[arg(long, default_value_t = 80)]
+    pub image_gc_low_threshold: u8,
 }
 
 #[derive(Debug, Args)]

@@ -131,10 +131,19 @@ mod tests {
             volumes[1]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"],
             3607
         );
-        assert_eq!(pod["spec"]["initContainers"][0]["volumeMounts"][0]["name"], name);
-        assert_eq!(pod["spec"]["containers"][0]["volumeMounts"][1]["readOnly"], true);
         assert_eq!(
-            pod["spec"]["containers"][1]["volumeMounts"].as_array().unwrap().len(),
+            pod["spec"]["initContainers"][0]["volumeMounts"][0]["name"],
+            name
+        );
+        assert_eq!(
+            pod["spec"]["containers"][0]["volumeMounts"][1]["readOnly"],
+            true
+        );
+        assert_eq!(
+            pod["spec"]["containers"][1]["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .len(),
             1
         );
     }

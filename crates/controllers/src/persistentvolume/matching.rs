@@ -8,7 +8,7 @@ const FILESYSTEM: &str = "Filesystem";
 
 fn bytes(quantity: Option<&Quantity>) -> Option<i128> {
     let parsed = api::quantity::Quantity::parse(&quantity?.0).ok()?;
-    Some(i128::from(parsed.milli_value()))
+    Some(parsed.milli_value())
 }
 
 fn claim_request(claim: &PersistentVolumeClaim) -> i128 {
@@ -111,7 +111,10 @@ pub fn volume_for_claim<'a>(
                     || v.spec.as_ref().and_then(|s| s.claim_ref.as_ref()).is_none())
         });
     }
-    if let Some(pre_bound) = volumes.iter().find(|v| is_claimed_by(v, claim) && fits(v, claim)) {
+    if let Some(pre_bound) = volumes
+        .iter()
+        .find(|v| is_claimed_by(v, claim) && fits(v, claim))
+    {
         return Some(pre_bound);
     }
     volumes
@@ -177,7 +180,10 @@ mod tests {
             volume("other", "1Gi", "fast"),
         ];
         let chosen = volume_for_claim(&claim("500Mi", "manual"), &volumes);
-        assert_eq!(chosen.and_then(|v| v.metadata.name.as_deref()), Some("small"));
+        assert_eq!(
+            chosen.and_then(|v| v.metadata.name.as_deref()),
+            Some("small")
+        );
         assert!(volume_for_claim(&claim("20Gi", "manual"), &volumes).is_none());
         assert!(volume_for_claim(&claim("1Gi", "slow"), &volumes).is_none());
     }

@@ -91,6 +91,10 @@ pub async fn run_image_gc<R: ImageRuntime>(
     options: KubeletOptions,
     cancel: CancellationToken,
 ) {
+    if options.image_gc_high_threshold_percent >= 100 {
+        tracing::info!("image GC is off (high threshold 100%)");
+        return;
+    }
     let mut gc = ImageGc::new(
         runtime,
         options.image_gc_high_threshold_percent,

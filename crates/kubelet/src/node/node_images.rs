@@ -23,7 +23,7 @@ pub async fn list_node_images(cri: &CriClient) -> Result<Vec<ContainerImage>, Ku
 
 /// Largest first, at most 50, each named by its repo digests then its repo tags (at most five).
 pub fn node_images(mut images: Vec<cri::Image>) -> Vec<ContainerImage> {
-    images.sort_by(|a, b| b.size.cmp(&a.size));
+    images.sort_by_key(|image| std::cmp::Reverse(image.size));
     images
         .into_iter()
         .take(MAX_IMAGES)

@@ -14,6 +14,9 @@ use kube::api::{Api, PostParams};
 const DEFAULT_EXPIRATION_SECONDS: i64 = 3600;
 /// How long a failed request is not retried (the file keeps an empty token meanwhile).
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
+/// The client retries 503s with back-off; a server without TokenRequest must not hold up the
+/// pod's volumes for longer than this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TokenKey {
@@ -123,17 +126,27 @@ async fn request_token(
         ..Default::default()
     };
     let api: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
-    match api
-        .create_subresource::<TokenRequest, TokenRequest>(
+    let answer = tokio::time::timeout(
+        REQUEST_TIMEOUT,
+        api.create_subresource::<TokenRequest, TokenRequest>(
             "token",
             service_account,
             &PostParams::default(),
             &request,
-        )
-        .await
-    {
-        Ok(answer) => answer.status.map(|s| s.token),
-        Err(e) => {
+        ),
+    )
+    .await;
+    match answer {
+        Ok(Ok(answer)) => answer.status.map(|s| s.token),
+        Err(_) => {
+            tracing::warn!(
+                namespace,
+                service_account,
+                "TokenRequest timed out; writing an empty service account token"
+            );
+            None
+        }
+        Ok(Err(e)) => {
             tracing::warn!(
                 namespace,
                 service_account,

@@ -269,7 +269,11 @@ impl<'a> SetupContext<'a> {
             if let Some(token) = &projection.service_account_token {
                 let value = match self.tokens {
                     Some(tokens) => tokens.token(self.client, self.pod, token).await,
-                    None => TokenCache::default().token(self.client, self.pod, token).await,
+                    None => {
+                        TokenCache::default()
+                            .token(self.client, self.pod, token)
+                            .await
+                    }
                 };
                 payload.insert(token.path.clone(), file(value.into_bytes(), default_mode));
             }

@@ -108,7 +108,15 @@ impl Server {
         } else {
             command
                 .env(crate::node_cleanup::TEST_DIR_ENV, self.dir.path())
-                .args(["--node-name", "r8s-e2e", "--pod-log-dir"])
+                .args(["--node-name", "r8s-e2e"])
+                // Test machines run with full disks: no image GC or disk-pressure eviction
+                // unless a test asks for it.
+                .args(["--image-gc-high-threshold", "100"]);
+            if !self.extra_args.iter().any(|a| a == "--eviction-hard") {
+                command.args(["--eviction-hard", "memory.available<1Mi,nodefs.available<1%"]);
+            }
+            command
+                .arg("--pod-log-dir")
                 .arg(self.dir.path().join("pod-logs"));
         }
         let child = command

@@ -1,6 +1,7 @@
 //! Container lifecycle on the real node, driven by real kubectl: OOM kills, restart back-off,
 //! probes, lifecycle hooks, graceful deletion, init containers, Jobs and logs. Every pod is
 //! created at once and the scenarios are checked one after the other while the others run.
+//! The pods mount no service account token: nothing here needs one.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -93,6 +94,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: oom}}
 spec:
+  automountServiceAccountToken: false
   containers:
   - name: c
     image: {BUSYBOX}
@@ -103,6 +105,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: create-error}}
 spec:
+  automountServiceAccountToken: false
   containers:
   - {{name: c, image: {BUSYBOX}, command: ["/no/such/binary"]}}
 ---
@@ -110,6 +113,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: crash}}
 spec:
+  automountServiceAccountToken: false
   volumes: [{{name: data, emptyDir: {{}}}}]
   containers:
   - name: c
@@ -121,6 +125,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: liveness}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 2
   containers:
   - name: c
@@ -135,6 +140,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: readiness}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
   - name: c
@@ -148,6 +154,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: startup}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
   - name: c
@@ -169,6 +176,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: startup-fails}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
   - name: c
@@ -183,6 +191,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: http}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
   - name: c
@@ -196,6 +205,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: post-start}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
   - name: c
@@ -209,6 +219,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: post-start-fails}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
   - name: c
@@ -222,6 +233,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: pre-stop}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 10
   volumes: [{{name: hooks, hostPath: {{path: {hooks_dir}}}}}]
   containers:
@@ -237,6 +249,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: ignores-term}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 2
   containers:
   - name: c
@@ -247,6 +260,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: init}}
 spec:
+  automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   initContainers:
   - {{name: first, image: {BUSYBOX}, command: ["sh", "-c", "sleep 2; echo first done"]}}
@@ -258,6 +272,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: init-fails}}
 spec:
+  automountServiceAccountToken: false
   restartPolicy: Never
   initContainers:
   - {{name: first, image: {BUSYBOX}, command: ["sh", "-c", "exit 3"]}}
@@ -272,6 +287,7 @@ spec:
   parallelism: 2
   template:
     spec:
+      automountServiceAccountToken: false
       restartPolicy: Never
       containers: [{{name: c, image: {BUSYBOX}, command: ["sh", "-c", "echo done"]}}]
 ---
@@ -282,6 +298,7 @@ spec:
   backoffLimit: 1
   template:
     spec:
+      automountServiceAccountToken: false
       restartPolicy: Never
       containers: [{{name: c, image: {BUSYBOX}, command: ["sh", "-c", "exit 1"]}}]
 ---
@@ -289,11 +306,12 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: follow}}
 spec:
+  automountServiceAccountToken: false
   restartPolicy: Never
   containers:
   - name: c
     image: {BUSYBOX}
-    command: ["sh", "-c", "sleep 3; for i in 1 2 3 4; do echo line $i; sleep 1; done"]
+    command: ["sh", "-c", "until [ -f /tmp/go ]; do sleep 0.2; done; for i in 1 2 3 4; do echo line $i; sleep 1; done"]
 "#
     )
 }
@@ -417,6 +435,8 @@ fn logs_follow_streams(server: &Server) {
         .stderr(Stdio::null())
         .spawn()
         .expect("kubectl logs -f");
+    std::thread::sleep(Duration::from_secs(1));
+    server.ok(&["exec", "follow", "--", "touch", "/tmp/go"]);
     let stdout = child.stdout.take().expect("piped stdout");
     let mut arrivals = Vec::new();
     for line in BufReader::new(stdout).lines() {

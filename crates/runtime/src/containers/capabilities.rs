@@ -79,6 +79,30 @@ fn parse_all(names: &[&str]) -> Result<Capabilities, RuntimeError> {
     names.iter().map(|n| parse(n)).collect()
 }
 
+/// The capabilities of `ALL` (in bit order) whose bit is set in `mask`.
+fn all_in_mask(mask: u64) -> Vec<&'static str> {
+    ALL.iter()
+        .enumerate()
+        .filter(|(bit, _)| mask & (1u64 << bit) != 0)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+/// Every capability this process may grant (its bounding set, as containerd's `cap.Current()`):
+/// asking runc for one the runtime lacks fails the container with EPERM.
+fn all_held() -> Vec<&'static str> {
+    let mask = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX);
+    all_in_mask(mask)
+}
+
 fn is_all(name: &str) -> bool {
     name.eq_ignore_ascii_case("ALL")
 }
@@ -88,7 +112,7 @@ pub fn capability_set(
     requested: Option<&cri::Capability>,
 ) -> Result<Capabilities, RuntimeError> {
     if privileged {
-        return parse_all(&ALL);
+        return parse_all(&all_held());
     }
     let mut set: HashSet<Capability> = parse_all(&DEFAULT)?;
     let Some(requested) = requested else {
@@ -102,7 +126,7 @@ pub fn capability_set(
         }
     }
     if requested.add_capabilities.iter().any(|c| is_all(c)) {
-        set = parse_all(&ALL)?;
+        set = parse_all(&all_held())?;
     } else {
         for name in &requested.add_capabilities {
             set.insert(parse(name)?);
@@ -133,6 +157,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(capability_set(false, Some(&dropped)).unwrap().len(), 1);
-        assert_eq!(capability_set(true, None).unwrap().len(), ALL.len());
+        assert_eq!(capability_set(true, None).unwrap().len(), all_held().len());
+        let without_sys_resource = all_in_mask(0x1fffeffffff);
+        assert_eq!(without_sys_resource.len(), ALL.len() - 1);
+        assert!(!without_sys_resource.contains(&"SYS_RESOURCE"));
     }
 }

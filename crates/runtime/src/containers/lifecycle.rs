@@ -32,6 +32,12 @@ impl Containers {
             // A process that exits at once can be reaped, recorded and deleted by its shim
             // before `runc start` has tidied up after itself (removing exec.fifo fails): it ran.
             if self.observe(&record.id).exit.is_none() {
+                // Never left waiting in Created: its init is killed, the shim records the
+                // exit, and the kubelet restarts it under the crash-loop back-off.
+                let owned = record.id.clone();
+                let _ = self
+                    .oci_call(move |oci| oci.kill(&owned, "KILL", true))
+                    .await;
                 return Err(failed(e));
             }
         }

@@ -271,3 +271,34 @@ async fn imports_a_docker_save_archive() {
         .unwrap();
     check_busybox_rootfs(&resolved);
 }
+
+#[test]
+fn containers_report_the_repo_digest_of_the_repository_they_name() {
+    let image = ResolvedImage {
+        id: "sha256:c0".into(),
+        references: vec![
+            "docker.io/library/busybox:1".into(),
+            "docker.io/library/busybox@sha256:aa".into(),
+            "example.com/tools/busybox@sha256:bb".into(),
+        ],
+        layers: Vec::new(),
+        config: oci_spec::image::ImageConfiguration::default(),
+    };
+    assert_eq!(
+        image.image_ref_for("example.com/tools/busybox:2"),
+        "example.com/tools/busybox@sha256:bb"
+    );
+    assert_eq!(
+        image.image_ref_for("busybox:1"),
+        "docker.io/library/busybox@sha256:aa"
+    );
+    assert_eq!(
+        image.image_ref_for("sha256:c0"),
+        "docker.io/library/busybox@sha256:aa"
+    );
+    let untagged = ResolvedImage {
+        references: vec!["docker.io/library/busybox:1".into()],
+        ..image
+    };
+    assert_eq!(untagged.image_ref_for("busybox:1"), "sha256:c0");
+}
