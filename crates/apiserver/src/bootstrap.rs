@@ -1,5 +1,5 @@
-//! Objects every cluster has from its first start: the four system namespaces and the `kubernetes`
-//! Service. They are written through the server's own request pipeline, as any client would.
+//! Objects every cluster has from its first start: the four system namespaces, the `kubernetes`
+//! Service and the default RBAC policy. They are written through the server's own request pipeline, as any client would.
 
 use bytes::Bytes;
 use http::{Method, Request};
@@ -74,6 +74,7 @@ pub async fn ensure_bootstrap_objects(server: &ApiServer, advertise_ip: &str, po
             tracing::warn!(name, code, "creating a system PriorityClass failed");
         }
     }
+    ensure_bootstrap_policy(server).await;
     let cluster_ip = crate::config::first_service_ip(server.config.service_cidr).to_string();
     let service = json!({
         "apiVersion": "v1",
@@ -102,5 +103,24 @@ pub async fn ensure_bootstrap_objects(server: &ApiServer, advertise_ip: &str, po
     let code = post(server, "/api/v1/namespaces/default/endpoints", &endpoints).await;
     if code != 201 && code != 409 {
         tracing::warn!(code, "creating the kubernetes Endpoints failed");
+    }
+}
+
+/// Upstream's default ClusterRoles and ClusterRoleBindings. Existing ones are left as they are (an
+/// administrator's changes survive; upstream would reconcile those annotated autoupdate=true).
+async fn ensure_bootstrap_policy(server: &ApiServer) {
+    const RBAC: &str = "/apis/rbac.authorization.k8s.io/v1";
+    let roles = crate::authz::rbac::bootstrap_cluster_roles();
+    let bindings = crate::authz::rbac::bootstrap_cluster_role_bindings();
+    let objects = roles
+        .iter()
+        .map(|r| (r, "clusterroles"))
+        .chain(bindings.iter().map(|b| (b, "clusterrolebindings")));
+    for (object, plural) in objects {
+        let code = post(server, &format!("{RBAC}/{plural}"), object).await;
+        if code != 201 && code != 409 {
+            let name = object["metadata"]["name"].as_str().unwrap_or("");
+            tracing::warn!(name, plural, code, "creating bootstrap RBAC policy failed");
+        }
     }
 }

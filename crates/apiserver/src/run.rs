@@ -8,12 +8,18 @@ use std::time::Duration;
 use storage::{Backend, StorageError};
 use tokio_util::sync::CancellationToken;
 
+use crate::authn::service_account_claims::DEFAULT_ISSUER;
 use crate::authn::{
-    load_or_create_join_token, load_token_file, JoinTokenError, StaticTokens, TokenFileError,
+    load_or_create_join_token, load_token_file, JoinTokenError, ServiceAccountTokens, StaticTokens,
+    TokenFileError,
 };
+use crate::authz::rbac::RbacAuthorizer;
 use crate::authz::ClusterPolicy;
 use crate::config::{first_service_ip, ApiConfig};
-use crate::pki::{load_or_create, render_kubeconfig, write_owner_only, PkiError};
+use crate::pki::{
+    load_or_create, load_or_create_service_account_key, render_kubeconfig, write_owner_only,
+    PkiError, ServiceAccountKeyError,
+};
 use crate::registry::Registry;
 use crate::server::ApiServer;
 
@@ -61,6 +67,8 @@ pub enum RunError {
     TokenFile(#[from] TokenFileError),
     #[error("{0}")]
     KubeletClient(#[from] crate::handlers::proxy::KubeletClientError),
+    #[error("service account key: {0}")]
+    ServiceAccountKey(#[from] ServiceAccountKeyError),
     #[error("join token: {0}")]
     JoinToken(#[from] JoinTokenError),
     #[error("listening on {address}: {source}")]
@@ -170,6 +178,7 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
     let join_token_path = options.data_dir.join("token");
     let join_token = load_or_create_join_token(&join_token_path, &pki.ca_cert_pem)?;
     join_token.register(&mut tokens);
+    let service_account_key = load_or_create_service_account_key(&tls_dir)?;
     let tls = crate::http::tls::server_config(&pki)?;
     let backend = open_backend(&options.datastore_endpoint, &options.data_dir).await?;
     let cache = crate::watch_cache::start_watch_cache(
@@ -178,6 +187,7 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
         cancel.clone(),
     )
     .await?;
+    let rbac = RbacAuthorizer::new(cache.clone());
     let registry = Registry::new(backend.clone(), cache, &options.api);
     let kubelet_client_cert =
         crate::pki::load_or_create_kubelet_client(&tls_dir, &pki.ca_cert_pem, &pki.ca_key_pem)?;
@@ -187,10 +197,15 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
             registry,
             options.api.clone(),
             tokens,
-            Box::new(ClusterPolicy),
+            Box::new(ClusterPolicy::with_rbac(rbac)),
         )
         .with_ca_cert(pki.ca_cert_pem.clone())
-        .with_kubelet_client(kubelet_client),
+        .with_kubelet_client(kubelet_client)
+        .with_service_account_tokens(ServiceAccountTokens::new(
+            service_account_key,
+            DEFAULT_ISSUER.to_string(),
+            vec![DEFAULT_ISSUER.to_string()],
+        )),
     );
     let address = SocketAddr::new(options.bind_address, options.https_port);
     let listener = tokio::net::TcpListener::bind(address)

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{header, Method, Request};
 use tokio::sync::Semaphore;
 
-use crate::authn::{StaticTokens, UserInfo};
+use crate::authn::{ServiceAccountTokens, StaticTokens, UserInfo};
 use crate::authz::{forbidden_message, Attributes, Authorizer, Decision};
 use crate::config::ApiConfig;
 use crate::http::negotiate::negotiate_accept;
@@ -33,6 +33,8 @@ pub struct ApiServer {
     pub registry: Registry,
     pub config: ApiConfig,
     pub tokens: StaticTokens,
+    /// Issues and authenticates bound service-account tokens; `None`: TokenRequest answers 503.
+    pub service_account_tokens: Option<ServiceAccountTokens>,
     pub authorizer: Box<dyn Authorizer>,
     pub metrics: Metrics,
     /// How `pods/log`, `pods/exec`, ... and `nodes/proxy` reach kubelets; `None` answers 503.
@@ -79,6 +81,7 @@ impl ApiServer {
             registry,
             config,
             tokens,
+            service_account_tokens: None,
             authorizer,
             metrics: Metrics::default(),
             kubelet_client: None,
@@ -97,6 +100,21 @@ impl ApiServer {
     pub fn with_kubelet_client(mut self, client: crate::handlers::proxy::KubeletClient) -> Self {
         self.kubelet_client = Some(client);
         self
+    }
+
+    /// Issue and accept service-account tokens signed with this key.
+    pub fn with_service_account_tokens(mut self, tokens: ServiceAccountTokens) -> Self {
+        self.service_account_tokens = Some(tokens);
+        self
+    }
+
+    /// The user a bearer token authenticates: a static or join token, else a service-account JWT.
+    pub fn authenticate_token(&self, token: &str) -> Option<UserInfo> {
+        self.tokens.authenticate(token).or_else(|| {
+            self.service_account_tokens
+                .as_ref()?
+                .authenticate(token, &self.registry.cache)
+        })
     }
 
     pub fn set_ready(&self) {
@@ -121,8 +139,7 @@ impl ApiServer {
                 .map(str::trim)
                 .ok_or_else(ApiError::unauthorized)?;
             return self
-                .tokens
-                .authenticate(token)
+                .authenticate_token(token)
                 .map(Some)
                 .ok_or_else(ApiError::unauthorized);
         }

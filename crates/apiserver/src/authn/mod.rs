@@ -1,7 +1,10 @@
-//! Who is calling: x509 client certificates signed by the cluster CA, static bearer tokens, and
-//! the join token of agents that have no certificate yet.
+//! Who is calling: x509 client certificates signed by the cluster CA, static bearer tokens, the
+//! join token of agents that have no certificate yet, and bound service-account tokens (JWTs).
 
 mod join_token;
+pub mod jwt;
+pub mod service_account_claims;
+mod service_account_token;
 mod token_file;
 mod x509;
 
@@ -9,6 +12,7 @@ pub use join_token::{
     ca_hash, load_or_create_join_token, JoinToken, JoinTokenError, BOOTSTRAPPERS_GROUP,
     TOKEN_PREFIX,
 };
+pub use service_account_token::{ServiceAccountTokens, TokenRejected};
 pub use token_file::{load_token_file, StaticTokens, TokenFileError};
 pub use x509::user_from_client_cert;
 

@@ -1,7 +1,8 @@
-//! The policy the server runs until RBAC exists: masters, nodes, bootstrappers, discovery.
+//! The server's authorization: masters, nodes, bootstrappers and discovery by fixed rules, then RBAC.
 
 use super::bootstrapper::bootstrapper_may;
 use super::node::{node_may, node_name};
+use super::rbac::{PolicyRule, RbacAuthorizer};
 use super::{Attributes, Authorizer, Decision};
 use crate::authn::{UserInfo, BOOTSTRAPPERS_GROUP};
 
@@ -34,7 +35,18 @@ fn is_self_review(a: &Attributes) -> bool {
         )
 }
 
-pub struct ClusterPolicy;
+/// The fixed rules, then RBAC when the server has it.
+#[derive(Default)]
+pub struct ClusterPolicy {
+    rbac: Option<RbacAuthorizer>,
+}
+
+impl ClusterPolicy {
+    /// Ask RBAC whatever the fixed rules do not allow.
+    pub fn with_rbac(rbac: RbacAuthorizer) -> Self {
+        Self { rbac: Some(rbac) }
+    }
+}
 
 impl Authorizer for ClusterPolicy {
     fn authorize(&self, user: &UserInfo, a: &Attributes) -> Decision {
@@ -44,12 +56,28 @@ impl Authorizer for ClusterPolicy {
         let allowed = is_discovery_read(a)
             || is_self_review(a)
             || node_name(user).is_some_and(|node| node_may(node, a))
-            || (user.in_group(BOOTSTRAPPERS_GROUP) && bootstrapper_may(a));
+            || (user.in_group(BOOTSTRAPPERS_GROUP) && bootstrapper_may(a))
+            || self
+                .rbac
+                .as_ref()
+                .is_some_and(|rbac| rbac.allowing(user, a).is_some());
         if allowed {
             Decision::Allow
         } else {
             Decision::Deny(String::new())
         }
+    }
+
+    fn rules_for(&self, user: &UserInfo, namespace: &str) -> Option<Vec<PolicyRule>> {
+        if user.in_group("system:masters") {
+            return None;
+        }
+        Some(
+            self.rbac
+                .as_ref()
+                .map(|rbac| rbac.index().rules_for(user, namespace))
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -274,7 +302,7 @@ mod tests {
             (&node, path("get", "/metrics"), false),
         ];
         for (who, attributes, allowed) in cases {
-            let decision = ClusterPolicy.authorize(who, &attributes);
+            let decision = ClusterPolicy::default().authorize(who, &attributes);
             assert_eq!(
                 decision == Decision::Allow,
                 allowed,

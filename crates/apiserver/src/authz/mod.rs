@@ -1,10 +1,11 @@
-//! Authorization: one trait, so RBAC can replace the bootstrap policy later. Until then
-//! [`ClusterPolicy`] lets `system:masters` do everything, nodes what a kubelet needs, join-token
-//! holders ask for a certificate, and every authenticated user read discovery.
+//! Authorization: one trait. [`ClusterPolicy`] lets `system:masters` do everything, nodes what a
+//! kubelet needs, join-token holders ask for a certificate, every authenticated user read discovery,
+//! and asks RBAC about everything else.
 
 mod bootstrapper;
 mod cluster_policy;
 mod node;
+pub mod rbac;
 mod rule;
 
 pub use cluster_policy::ClusterPolicy;
@@ -34,6 +35,11 @@ pub enum Decision {
 
 pub trait Authorizer: Send + Sync {
     fn authorize(&self, user: &UserInfo, attributes: &Attributes) -> Decision;
+
+    /// The rules `user` may exercise in `namespace` (SelfSubjectRulesReview); None: everything.
+    fn rules_for(&self, _user: &UserInfo, _namespace: &str) -> Option<Vec<rbac::PolicyRule>> {
+        Some(Vec::new())
+    }
 }
 
 /// Members of `system:masters` may do everything, nobody else anything.
@@ -46,6 +52,10 @@ impl Authorizer for MastersOnly {
         } else {
             Decision::Deny(String::new())
         }
+    }
+
+    fn rules_for(&self, user: &UserInfo, _namespace: &str) -> Option<Vec<rbac::PolicyRule>> {
+        (!user.in_group("system:masters")).then(Vec::new)
     }
 }
 

@@ -10,5 +10,6 @@ mod read;
 pub mod resource;
 mod reviews;
 mod scale;
+mod token_request;
 mod watch;
 mod write;

@@ -95,6 +95,9 @@ async fn handle_subresource(
         Subresource::Eviction => {
             return super::eviction::evict(server, ctx, target, &body).await;
         }
+        Subresource::Token if verb == "create" => {
+            return super::token_request::create(server, ctx, target, &body).await;
+        }
         _ => {
             return Err(ApiError::service_unavailable(format!(
                 "{}/{} is served by the node agent, which this server does not run yet",

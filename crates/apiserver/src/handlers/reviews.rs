@@ -76,17 +76,38 @@ fn user_json(user: &UserInfo) -> Value {
     out
 }
 
-/// Rules a user may exercise; until RBAC, masters may do everything and others nothing.
-fn rules_status(user: &UserInfo) -> Value {
-    if user.in_group("system:masters") {
-        json!({
+/// The rules a user may exercise in the review's namespace, as RBAC grants them.
+fn rules_status(server: &ApiServer, user: &UserInfo, spec: &Value) -> Value {
+    let namespace = string_at(spec, &["namespace"]);
+    let Some(rules) = server.authorizer.rules_for(user, namespace) else {
+        return json!({
             "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
             "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
             "incomplete": false,
+        });
+    };
+    let (non_resource, resource): (Vec<_>, Vec<_>) = rules
+        .into_iter()
+        .partition(|r| !r.non_resource_urls.is_empty());
+    let resource_rules: Vec<Value> = resource
+        .iter()
+        .map(|r| {
+            let mut rule = json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources});
+            if !r.resource_names.is_empty() {
+                rule["resourceNames"] = json!(r.resource_names);
+            }
+            rule
         })
-    } else {
-        json!({"resourceRules": [], "nonResourceRules": [], "incomplete": false})
-    }
+        .collect();
+    let non_resource_rules: Vec<Value> = non_resource
+        .iter()
+        .map(|r| json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}))
+        .collect();
+    json!({
+        "resourceRules": resource_rules,
+        "nonResourceRules": non_resource_rules,
+        "incomplete": false,
+    })
 }
 
 pub fn create(
@@ -107,11 +128,11 @@ pub fn create(
         "SubjectAccessReview" | "LocalSubjectAccessReview" => {
             access_status(server, &user_of(&spec), &spec)
         }
-        "SelfSubjectRulesReview" => rules_status(&ctx.user),
+        "SelfSubjectRulesReview" => rules_status(server, &ctx.user, &spec),
         "SelfSubjectReview" => json!({"userInfo": user_json(&ctx.user)}),
         "TokenReview" => {
             let token = string_at(&spec, &["token"]);
-            match server.tokens.authenticate(token) {
+            match server.authenticate_token(token) {
                 Some(user) => json!({"authenticated": true, "user": user_json(&user)}),
                 None => json!({"authenticated": false, "error": "invalid bearer token"}),
             }

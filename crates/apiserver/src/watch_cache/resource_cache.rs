@@ -1,6 +1,7 @@
 //! The cached objects and recent events of one resource (one storage prefix).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -98,6 +99,9 @@ pub struct Subscription {
 
 pub struct ResourceCache {
     state: RwLock<State>,
+    /// Bumped on every load and change: readers that derive data from the objects (RBAC's index)
+    /// rebuild when it moves.
+    generation: AtomicU64,
 }
 
 impl ResourceCache {
@@ -109,13 +113,20 @@ impl ResourceCache {
                 history_complete_after: start_revision,
                 sender: None,
             }),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// A number that changes whenever the cached objects do.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Load an object during the initial list (no event is produced).
     pub fn load(&self, object: CachedObject) {
         if let Ok(mut state) = self.state.write() {
             state.objects.insert(object.key.clone(), Arc::new(object));
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -125,6 +136,7 @@ impl ResourceCache {
             return;
         };
         let object = Arc::new(object);
+        self.generation.fetch_add(1, Ordering::AcqRel);
         let previous = match kind {
             CacheEventKind::Deleted => state.objects.remove(&object.key),
             _ => state.objects.insert(object.key.clone(), object.clone()),
@@ -231,6 +243,7 @@ impl ResourceCache {
             .into_iter()
             .map(|o| (o.key.clone(), Arc::new(o)))
             .collect();
+        self.generation.fetch_add(1, Ordering::AcqRel);
         state.history.clear();
         state.history_complete_after = revision;
         // Dropping the sender closes every current watcher.

@@ -246,7 +246,7 @@ impl RunningWatch {
 
 /// RSS of this machine's r8s processes: servers/agents, shims and pause processes.
 fn print_memory() {
-    let mut groups: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
+    let mut groups: std::collections::BTreeMap<&str, Vec<ProcessMemory>> = Default::default();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return;
     };
@@ -267,27 +267,50 @@ fn print_memory() {
             Some(b"agent") => "agent",
             _ => continue,
         };
-        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
-        let rss_kb = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
-        if let Some(kb) = rss_kb {
-            groups.entry(role).or_default().push(kb);
+        if let Some(memory) = ProcessMemory::read(&path) {
+            groups.entry(role).or_default().push(memory);
         }
     }
     if groups.is_empty() {
         println!("memory: no r8s process on this machine (remote cluster?)");
     }
-    for (role, rss) in groups {
-        let total: u64 = rss.iter().sum();
-        let max = rss.iter().max().copied().unwrap_or(0);
+    for (role, processes) in groups {
+        let count = processes.len() as f64;
+        let mean = |f: fn(&ProcessMemory) -> u64| {
+            processes.iter().map(f).sum::<u64>() as f64 / 1024.0 / count
+        };
         println!(
-            "memory: {} × {role}: RSS total {:.1} MB, max {:.1} MB, mean {:.2} MB",
-            rss.len(),
-            total as f64 / 1024.0,
-            max as f64 / 1024.0,
-            total as f64 / 1024.0 / rss.len() as f64
+            "memory: {} × {role}: mean RSS {:.2} MB, PSS {:.2} MB, private {:.2} MB",
+            processes.len(),
+            mean(|m| m.rss_kb),
+            mean(|m| m.pss_kb),
+            mean(|m| m.private_kb),
         );
+    }
+}
+
+/// A process's resident memory: RSS counts the binary's shared pages in full, PSS shares
+/// them out among the processes mapping them, private is what this process alone costs.
+struct ProcessMemory {
+    rss_kb: u64,
+    pss_kb: u64,
+    private_kb: u64,
+}
+
+impl ProcessMemory {
+    fn read(proc_dir: &std::path::Path) -> Option<Self> {
+        let rollup = std::fs::read_to_string(proc_dir.join("smaps_rollup")).ok()?;
+        let field = |name: &str| -> u64 {
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0)
+        };
+        Some(Self {
+            rss_kb: field("Rss:"),
+            pss_kb: field("Pss:"),
+            private_kb: field("Private_Clean:") + field("Private_Dirty:"),
+        })
     }
 }
