@@ -171,7 +171,11 @@ async fn tokens_authenticate_service_accounts_and_rbac_authorizes_them() {
     // Garbled and expired tokens are 401.
     let mut garbled = status.token.clone();
     garbled.pop();
-    garbled.push(if status.token.ends_with('A') { 'B' } else { 'A' });
+    garbled.push(if status.token.ends_with('A') {
+        'B'
+    } else {
+        'A'
+    });
     for bad in [garbled.as_str(), "not-a-token", "a.b.c"] {
         let client = token_client(&admin_config, bad);
         let pods: Api<Pod> = Api::namespaced(client, "default");

@@ -96,7 +96,11 @@ impl Es256Key {
         else {
             return Err(JwtError::Malformed);
         };
-        let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::Malformed);
+        let decode = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| JwtError::Malformed)
+        };
         let header: serde_json::Value =
             serde_json::from_slice(&decode(header)?).map_err(|_| JwtError::Malformed)?;
         if header.get("alg").and_then(serde_json::Value::as_str) != Some("ES256") {

@@ -134,13 +134,18 @@ impl ServiceAccountTokens {
     ) -> Result<UserInfo, TokenRejected> {
         let claims = self.verify(token, now)?;
         let k = &claims.kubernetes;
-        let account = cached(cache, "serviceaccounts", &k.namespace, &k.serviceaccount.name)
-            .ok_or_else(|| {
-                TokenRejected::Binding(format!(
-                    "service account {}/{} not found",
-                    k.namespace, k.serviceaccount.name
-                ))
-            })?;
+        let account = cached(
+            cache,
+            "serviceaccounts",
+            &k.namespace,
+            &k.serviceaccount.name,
+        )
+        .ok_or_else(|| {
+            TokenRejected::Binding(format!(
+                "service account {}/{} not found",
+                k.namespace, k.serviceaccount.name
+            ))
+        })?;
         if uid_of(&account) != k.serviceaccount.uid {
             return Err(TokenRejected::Binding(format!(
                 "service account UID ({}) does not match claim ({})",

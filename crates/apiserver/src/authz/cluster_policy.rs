@@ -2,7 +2,7 @@
 
 use super::bootstrapper::bootstrapper_may;
 use super::node::{node_may, node_name};
-use super::rbac::{PolicyRule, RbacAuthorizer};
+use super::rbac::{PolicyRule, RbacAuthorizer, RoleKind};
 use super::{Attributes, Authorizer, Decision};
 use crate::authn::{UserInfo, BOOTSTRAPPERS_GROUP};
 
@@ -78,6 +78,12 @@ impl Authorizer for ClusterPolicy {
                 .map(|rbac| rbac.index().rules_for(user, namespace))
                 .unwrap_or_default(),
         )
+    }
+
+    fn role_rules(&self, kind: RoleKind, namespace: &str, name: &str) -> Option<Vec<PolicyRule>> {
+        let index = self.rbac.as_ref()?.index();
+        let rules = index.role_rules(kind, namespace, name)?;
+        Some(rules.as_ref().clone())
     }
 }
 

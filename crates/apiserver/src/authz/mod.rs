@@ -40,6 +40,16 @@ pub trait Authorizer: Send + Sync {
     fn rules_for(&self, _user: &UserInfo, _namespace: &str) -> Option<Vec<rbac::PolicyRule>> {
         Some(Vec::new())
     }
+
+    /// The rules a role grants, for the escalation check of bindings; None: no such role.
+    fn role_rules(
+        &self,
+        _kind: rbac::RoleKind,
+        _namespace: &str,
+        _name: &str,
+    ) -> Option<Vec<rbac::PolicyRule>> {
+        None
+    }
 }
 
 /// Members of `system:masters` may do everything, nobody else anything.

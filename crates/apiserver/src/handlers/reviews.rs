@@ -92,7 +92,8 @@ fn rules_status(server: &ApiServer, user: &UserInfo, spec: &Value) -> Value {
     let resource_rules: Vec<Value> = resource
         .iter()
         .map(|r| {
-            let mut rule = json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources});
+            let mut rule =
+                json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources});
             if !r.resource_names.is_empty() {
                 rule["resourceNames"] = json!(r.resource_names);
             }

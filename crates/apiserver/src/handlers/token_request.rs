@@ -54,7 +54,12 @@ fn expiration_seconds(spec: &Value, name: &str) -> Result<i64, ApiError> {
         return Ok(seconds);
     };
     let error = api::FieldError::invalid("spec.expirationSeconds", seconds, detail);
-    Err(ApiError::invalid("authentication.k8s.io", KIND, name, &[error]))
+    Err(ApiError::invalid(
+        "authentication.k8s.io",
+        KIND,
+        name,
+        &[error],
+    ))
 }
 
 fn string_list(value: Option<&Value>) -> Vec<String> {
@@ -255,8 +260,8 @@ mod tests {
             "{}",
             short.message
         );
-        let long = expiration_seconds(&json!({"expirationSeconds": (1i64 << 32) + 1}), "sa")
-            .unwrap_err();
+        let long =
+            expiration_seconds(&json!({"expirationSeconds": (1i64 << 32) + 1}), "sa").unwrap_err();
         assert!(long.message.contains("larger than 2^32 seconds"));
     }
 

@@ -139,6 +139,13 @@ async fn create_object(
     }
     api::defaults::apply_defaults(info.group, info.kind, &mut object);
     validate_new(info, &object)?;
+    crate::authz::rbac::check_escalation(
+        server.authorizer.as_ref(),
+        &ctx.user,
+        info.group,
+        info.kind,
+        &object,
+    )?;
     server
         .registry
         .admit_create_in_namespace(info, target.namespace)
@@ -255,6 +262,13 @@ pub async fn guaranteed_update(
         bump_generation_if_spec_changed(&mut new, old);
         if !server_computed {
             validate_changed(info, &new, old)?;
+            crate::authz::rbac::check_escalation(
+                server.authorizer.as_ref(),
+                &ctx.user,
+                info.group,
+                info.kind,
+                &new,
+            )?;
         }
         if manage_fields && !server_computed {
             let subresource = match write_target {

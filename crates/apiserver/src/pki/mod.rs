@@ -9,7 +9,7 @@ mod service_account_key;
 
 pub use files::{load_or_create, write_owner_only, ClusterPki, PkiError};
 pub use kubeconfig::render_kubeconfig;
-pub use service_account_key::{load_or_create_service_account_key, ServiceAccountKeyError};
 pub use kubelet_client::{
     load_or_create_kubelet_client, KubeletClientCert, KUBELET_CLIENT_COMMON_NAME,
 };
+pub use service_account_key::{load_or_create_service_account_key, ServiceAccountKeyError};

@@ -56,9 +56,9 @@ pub fn load_or_create_service_account_key(
 ) -> Result<Es256Key, ServiceAccountKeyError> {
     let path = tls_dir.join(KEY_FILE);
     let der = match std::fs::read_to_string(&path) {
-        Ok(pem) => from_pem(&pem).ok_or_else(|| ServiceAccountKeyError::NotPem {
-            path: path.clone(),
-        })?,
+        Ok(pem) => {
+            from_pem(&pem).ok_or_else(|| ServiceAccountKeyError::NotPem { path: path.clone() })?
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let der = generate_pkcs8().map_err(|source| ServiceAccountKeyError::Key {
                 path: path.clone(),

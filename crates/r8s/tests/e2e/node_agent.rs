@@ -111,7 +111,7 @@ fn node_runs_real_containers() {
         "web",
         "--image",
         BUSYBOX,
-        "--replicas=3",
+        "--replicas=10",
         "--",
         "sh",
         "-c",
@@ -131,11 +131,11 @@ fn node_runs_real_containers() {
         .filter_map(|l| l.split_once(' '))
         .map(|(n, ip)| (n.to_string(), ip.to_string()))
         .collect();
-    assert_eq!(pods.len(), 3, "three web pods: {ips}");
+    assert_eq!(pods.len(), 10, "ten web pods: {ips}");
     let mut distinct: Vec<&String> = pods.iter().map(|(_, ip)| ip).collect();
     distinct.sort();
     distinct.dedup();
-    assert_eq!(distinct.len(), 3, "distinct pod IPs: {ips}");
+    assert_eq!(distinct.len(), 10, "distinct pod IPs: {ips}");
     for (name, ip) in &pods {
         assert!(
             ip.starts_with("10.42."),
@@ -153,6 +153,46 @@ fn node_runs_real_containers() {
             String::from_utf8_lossy(&answer.stderr)
         );
     }
+
+    // kubectl port-forward to one of them answers on the node's loopback.
+    let (first_pod, _) = &pods[0];
+    let mut forward = server
+        .command(crate::harness::KUBECTL)
+        .env("KUBECONFIG", server.kubeconfig())
+        .args(["port-forward", &format!("pod/{first_pod}"), "18080:8080"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start kubectl port-forward");
+    let mut forwarded = String::new();
+    for _ in 0..50 {
+        let answer = server
+            .command("/bin/busybox")
+            .args(["wget", "-qO-", "http://127.0.0.1:18080/index.html"])
+            .output()
+            .expect("run busybox wget");
+        forwarded = String::from_utf8_lossy(&answer.stdout).trim().to_string();
+        if !forwarded.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = forward.kill();
+    let _ = forward.wait();
+    assert_eq!(&forwarded, first_pod, "port-forward reaches the pod");
+
+    // kubectl cp both ways (tar over exec).
+    let local = server.dir.path().join("to-pod.txt");
+    std::fs::write(&local, "copied into the pod\n").expect("write local file");
+    server.ok(&["cp", &local.to_string_lossy(), "sleeper:/tmp/copied.txt"]);
+    let inside = server.ok(&["exec", "sleeper", "--", "cat", "/tmp/copied.txt"]);
+    assert_eq!(inside, "copied into the pod\n");
+    let back = server.dir.path().join("from-pod.txt");
+    server.ok(&["cp", "sleeper:/tmp/copied.txt", &back.to_string_lossy()]);
+    assert_eq!(
+        std::fs::read_to_string(&back).expect("copied back"),
+        "copied into the pod\n"
+    );
 
     // kill -9 of r8s leaves containers running; the restarted agent adopts them.
     let before = server.ok(&[

@@ -35,7 +35,7 @@ impl Containers {
                 "container name is empty".into(),
             ));
         }
-        let _creating = self.creating.lock().await;
+        let _reservation = self.reserve_name(&sandbox.id, &metadata.name, metadata.attempt)?;
         if let Some(existing) = self.records.read().await.values().find(|r| {
             r.sandbox_id == sandbox.id
                 && r.name() == metadata.name
@@ -59,6 +59,29 @@ impl Containers {
                 Err(error)
             }
         }
+    }
+
+    /// Takes a container name for the time of its creation (the record takes it over after).
+    fn reserve_name(
+        &self,
+        sandbox_id: &str,
+        name: &str,
+        attempt: u32,
+    ) -> Result<NameReservation<'_>, RuntimeError> {
+        let key = (sandbox_id.to_string(), name.to_string(), attempt);
+        let mut creating = self
+            .creating
+            .lock()
+            .map_err(|_| RuntimeError::Failed("container name reservations are poisoned".into()))?;
+        if !creating.insert(key.clone()) {
+            return Err(RuntimeError::AlreadyExists(format!(
+                "container {name}_{attempt} in sandbox {sandbox_id} is being created"
+            )));
+        }
+        Ok(NameReservation {
+            containers: self,
+            key,
+        })
     }
 
     async fn create_in(
@@ -192,6 +215,20 @@ impl Containers {
         let _ = self.oci_call(move |oci| oci.delete(&owned, true)).await;
         let _ = rootfs::unmount(&dir.join("rootfs"));
         let _ = tokio::fs::remove_dir_all(dir).await;
+    }
+}
+
+/// Holds a container name while its container is being created.
+struct NameReservation<'a> {
+    containers: &'a Containers,
+    key: (String, String, u32),
+}
+
+impl Drop for NameReservation<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut creating) = self.containers.creating.lock() {
+            creating.remove(&self.key);
+        }
     }
 }
 

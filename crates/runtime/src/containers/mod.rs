@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::RwLock;
 
 pub use observed::Observed;
 pub use record::ContainerRecord;
@@ -41,8 +41,9 @@ pub struct Containers {
     runtime_root: PathBuf,
     oci: Arc<dyn OciRuntime>,
     records: RwLock<HashMap<String, ContainerRecord>>,
-    /// Held while a creation checks and takes a name.
-    creating: Mutex<()>,
+    /// Names (`sandbox id`, `name`, `attempt`) whose creation is under way, so that two
+    /// creations of one name cannot both succeed while different names are created in parallel.
+    creating: std::sync::Mutex<std::collections::HashSet<(String, String, u32)>>,
 }
 
 impl Containers {
@@ -91,7 +92,7 @@ impl Containers {
             runtime_root: paths.oci_runtime_root(),
             oci,
             records: RwLock::new(records),
-            creating: Mutex::new(()),
+            creating: std::sync::Mutex::new(std::collections::HashSet::new()),
         })
     }
 

@@ -117,7 +117,10 @@ fn view_rules() -> Vec<Value> {
         rule(
             READ,
             "autoscaling",
-            &["horizontalpodautoscalers", "horizontalpodautoscalers/status"],
+            &[
+                "horizontalpodautoscalers",
+                "horizontalpodautoscalers/status",
+            ],
         ),
         rule(
             READ,
@@ -228,10 +231,7 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
         cluster_role(
             "cluster-admin",
             json!({}),
-            vec![
-                rule(&["*"], "*", &["*"]),
-                url_rule(&["*"], &["*"]),
-            ],
+            vec![rule(&["*"], "*", &["*"]), url_rule(&["*"], &["*"])],
         ),
         aggregated_role("admin", json!({}), "admin"),
         aggregated_role("edit", aggregate_label(&["admin"]), "edit"),
@@ -318,16 +318,8 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
             vec![
                 rule(&["list", "watch"], "", &["services", "endpoints"]),
                 rule(&["get", "list", "watch"], "", &["nodes"]),
-                rule(
-                    &["create", "patch", "update"],
-                    "",
-                    &["events"],
-                ),
-                rule(
-                    &["create", "patch", "update"],
-                    "events.k8s.io",
-                    &["events"],
-                ),
+                rule(&["create", "patch", "update"], "", &["events"]),
+                rule(&["create", "patch", "update"], "events.k8s.io", &["events"]),
                 rule(&["list", "watch"], "discovery.k8s.io", &["endpointslices"]),
             ],
         ),
@@ -373,7 +365,10 @@ pub fn bootstrap_cluster_role_bindings() -> Vec<Value> {
         binding("system:basic-user", json!([group("system:authenticated")])),
         binding(
             "system:public-info-viewer",
-            json!([group("system:authenticated"), group("system:unauthenticated")]),
+            json!([
+                group("system:authenticated"),
+                group("system:unauthenticated")
+            ]),
         ),
         binding("system:monitoring", json!([group("system:monitoring")])),
         binding(
@@ -412,7 +407,9 @@ mod tests {
             path: Some(p.into()),
             ..Attributes::default()
         };
-        assert!(index.allowing(&authenticated, &path("/apis/apps")).is_some());
+        assert!(index
+            .allowing(&authenticated, &path("/apis/apps"))
+            .is_some());
         assert!(index.allowing(&authenticated, &path("/metrics")).is_none());
         let admin_rules = index.rules_for(
             &UserInfo {
@@ -442,11 +439,20 @@ mod tests {
             namespace: "ns".into(),
             ..Attributes::default()
         };
-        assert!(admins.allowing(&boss, &request("list", "", "pods")).is_some());
-        assert!(admins.allowing(&boss, &request("create", "apps", "deployments")).is_some());
         assert!(admins
-            .allowing(&boss, &request("create", "rbac.authorization.k8s.io", "roles"))
+            .allowing(&boss, &request("list", "", "pods"))
             .is_some());
-        assert!(admins.allowing(&boss, &request("list", "", "nodes")).is_none());
+        assert!(admins
+            .allowing(&boss, &request("create", "apps", "deployments"))
+            .is_some());
+        assert!(admins
+            .allowing(
+                &boss,
+                &request("create", "rbac.authorization.k8s.io", "roles")
+            )
+            .is_some());
+        assert!(admins
+            .allowing(&boss, &request("list", "", "nodes"))
+            .is_none());
     }
 }

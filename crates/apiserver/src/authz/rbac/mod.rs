@@ -3,6 +3,7 @@
 //! changed, so a request costs a scan of the bindings that could apply to it.
 
 mod bootstrap_policy;
+mod escalation;
 mod policy_index;
 mod policy_rule;
 mod subject;
@@ -10,6 +11,7 @@ mod subject;
 use std::sync::{Arc, Mutex};
 
 pub use bootstrap_policy::{bootstrap_cluster_role_bindings, bootstrap_cluster_roles};
+pub use escalation::check_escalation;
 pub use policy_index::{Grant, PolicyIndex, RoleKind};
 pub use policy_rule::PolicyRule;
 

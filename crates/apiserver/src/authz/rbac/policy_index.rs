@@ -190,6 +190,22 @@ impl PolicyIndex {
             .filter_map(|b| self.rules_of(b).map(|rules| (b, rules)))
     }
 
+    /// The rules of a role (a ClusterRole's with its aggregation resolved).
+    pub fn role_rules(
+        &self,
+        kind: RoleKind,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Arc<Vec<PolicyRule>>> {
+        match kind {
+            RoleKind::ClusterRole => self.cluster_roles.get(name).cloned(),
+            RoleKind::Role => self
+                .roles
+                .get(&(namespace.to_string(), name.to_string()))
+                .cloned(),
+        }
+    }
+
     /// The binding that allows the request, if any.
     pub fn allowing(&self, user: &UserInfo, a: &Attributes) -> Option<Grant> {
         let namespace = if a.path.is_some() { "" } else { &a.namespace };

@@ -66,7 +66,7 @@ impl PolicyRule {
     }
 
     fn resource_name_matches(&self, a: &Attributes) -> bool {
-        self.resource_names.is_empty() || self.resource_names.iter().any(|n| *n == a.name)
+        self.resource_names.is_empty() || self.resource_names.contains(&a.name)
     }
 
     fn url_matches(&self, path: &str) -> bool {
@@ -125,9 +125,8 @@ mod tests {
         let pods_read = PolicyRule::from_json(
             &json!({"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}),
         );
-        let all = PolicyRule::from_json(
-            &json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}),
-        );
+        let all =
+            PolicyRule::from_json(&json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}));
         let status_any = PolicyRule::from_json(
             &json!({"verbs": ["update"], "apiGroups": ["apps"], "resources": ["*/status"]}),
         );
@@ -148,11 +147,27 @@ mod tests {
             (&pods_read, request("get", "apps", "pods", "p"), false),
             (&pods_read, request("get", "", "pods/log", "p"), false),
             (&pods_read, path("get", "/healthz"), false),
-            (&all, request("delete", "apps", "deployments/scale", "d"), true),
+            (
+                &all,
+                request("delete", "apps", "deployments/scale", "d"),
+                true,
+            ),
             (&all, path("get", "/healthz"), false),
-            (&status_any, request("update", "apps", "deployments/status", "d"), true),
-            (&status_any, request("update", "apps", "deployments", "d"), false),
-            (&scale, request("get", "apps", "deployments/scale", "d"), true),
+            (
+                &status_any,
+                request("update", "apps", "deployments/status", "d"),
+                true,
+            ),
+            (
+                &status_any,
+                request("update", "apps", "deployments", "d"),
+                false,
+            ),
+            (
+                &scale,
+                request("get", "apps", "deployments/scale", "d"),
+                true,
+            ),
             (&scale, request("get", "apps", "deployments", "d"), false),
             (&named, request("get", "", "configmaps", "cfg"), true),
             (&named, request("get", "", "configmaps", "other"), false),
