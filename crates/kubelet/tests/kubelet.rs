@@ -111,9 +111,11 @@ async fn set_pod_cidr(client: &kube::Client) {
 
 async fn create_pod(client: &kube::Client, name: &str, restart_policy: &str, args: &[&str]) -> Pod {
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    // No controller manager runs here to publish kube-root-ca.crt, so no service-account volume.
     let pod: Pod = serde_json::from_value(json!({
         "metadata": {"name": name, "namespace": "default"},
         "spec": {"nodeName": "node-a", "restartPolicy": restart_policy, "terminationGracePeriodSeconds": 1,
+                 "automountServiceAccountToken": false,
                  "containers": [{"name": "main", "image": "busybox:1.36", "command": ["sh", "-c"], "args": args}]},
     }))
     .unwrap();

@@ -141,11 +141,17 @@ impl Containers {
             config,
         };
         record.save(dir)?;
-        self.start_shim(id, dir, &log_path).await?;
+        self.start_shim(id, dir, &log_path, &record.config).await?;
         Ok(record)
     }
 
-    async fn start_shim(&self, id: &str, dir: &Path, log_path: &Path) -> Result<(), RuntimeError> {
+    async fn start_shim(
+        &self,
+        id: &str,
+        dir: &Path,
+        log_path: &Path,
+        config: &cri::ContainerConfig,
+    ) -> Result<(), RuntimeError> {
         let args = ShimArgs {
             id: id.to_string(),
             bundle: dir.to_path_buf(),
@@ -153,6 +159,9 @@ impl Containers {
             runtime: self.options.oci_runtime.clone(),
             runtime_root: self.runtime_root.clone(),
             supervise: false,
+            stdin: config.stdin,
+            stdin_once: config.stdin_once,
+            tty: config.tty,
         };
         let mut command = std::process::Command::new(&self.options.self_exe);
         command

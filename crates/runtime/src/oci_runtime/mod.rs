@@ -41,6 +41,8 @@ pub struct CreateStdio {
     pub stdin: Stdio,
     pub stdout: Stdio,
     pub stderr: Stdio,
+    /// With a terminal (`process.terminal`): the unix socket the runtime sends the pty master to.
+    pub console_socket: Option<PathBuf>,
 }
 
 impl CreateStdio {
@@ -49,6 +51,7 @@ impl CreateStdio {
             stdin: Stdio::null(),
             stdout: Stdio::null(),
             stderr: Stdio::null(),
+            console_socket: None,
         }
     }
 }

@@ -98,7 +98,11 @@ impl OciRuntime for Runc {
             .arg("--bundle")
             .arg(bundle)
             .arg("--pid-file")
-            .arg(pid_file)
+            .arg(pid_file);
+        if let Some(socket) = &stdio.console_socket {
+            command.arg("--console-socket").arg(socket);
+        }
+        command
             .arg(id)
             .stdin(stdio.stdin)
             .stdout(stdio.stdout)

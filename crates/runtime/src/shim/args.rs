@@ -13,6 +13,12 @@ pub struct ShimArgs {
     pub runtime_root: PathBuf,
     /// Set on the detached copy that does the work.
     pub supervise: bool,
+    /// The container reads stdin from attach clients (CRI `stdin`).
+    pub stdin: bool,
+    /// Its stdin closes when the first attach client's stdin ends (CRI `stdin_once`).
+    pub stdin_once: bool,
+    /// It runs on a terminal (the spec's `process.terminal`); output goes to the log as stdout.
+    pub tty: bool,
 }
 
 impl ShimArgs {
@@ -25,11 +31,21 @@ impl ShimArgs {
             runtime: PathBuf::from("runc"),
             runtime_root: PathBuf::new(),
             supervise: false,
+            stdin: false,
+            stdin_once: false,
+            tty: false,
         };
         let mut words = words.iter().skip_while(|w| w.as_str() == "shim");
         while let Some(flag) = words.next() {
-            if flag == "--supervise" {
-                args.supervise = true;
+            let switch = match flag.as_str() {
+                "--supervise" => Some(&mut args.supervise),
+                "--stdin" => Some(&mut args.stdin),
+                "--stdin-once" => Some(&mut args.stdin_once),
+                "--tty" => Some(&mut args.tty),
+                _ => None,
+            };
+            if let Some(switch) = switch {
+                *switch = true;
                 continue;
             }
             let value = words
@@ -68,8 +84,15 @@ impl ShimArgs {
             "--runtime-root".into(),
             self.runtime_root.clone().into(),
         ];
-        if self.supervise {
-            words.push("--supervise".into());
+        for (on, flag) in [
+            (self.supervise, "--supervise"),
+            (self.stdin, "--stdin"),
+            (self.stdin_once, "--stdin-once"),
+            (self.tty, "--tty"),
+        ] {
+            if on {
+                words.push(flag.into());
+            }
         }
         words
     }
@@ -88,6 +111,9 @@ mod tests {
             runtime: "/usr/sbin/runc".into(),
             runtime_root: "/run/runc".into(),
             supervise: true,
+            stdin: true,
+            stdin_once: false,
+            tty: true,
         };
         let words: Vec<String> = args
             .to_args()
