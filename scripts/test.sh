@@ -8,7 +8,8 @@ command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v curl >/dev/null || missing+=(curl)
 # The node agent's tests run real containers: runc, Debian's CNI plugins, busybox for the test
-# image, a local registry and skopeo for pull tests, iproute2 for the tests' network namespaces.
+# image, a local registry and skopeo for pull tests, containerd as a second CRI runtime, iproute2
+# and nsenter for the tests' network namespaces.
 command -v runc >/dev/null || missing+=(runc)
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
 [ -x /bin/busybox ] || missing+=(busybox-static)
@@ -16,6 +17,8 @@ command -v skopeo >/dev/null || missing+=(skopeo)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v nft >/dev/null || missing+=(nftables)
+command -v containerd >/dev/null || missing+=(containerd)
+command -v nsenter >/dev/null || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

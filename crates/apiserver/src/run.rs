@@ -36,6 +36,9 @@ pub struct ServeOptions {
     pub token_file: Option<PathBuf>,
     /// Another place to write the admin kubeconfig.
     pub write_kubeconfig: Option<PathBuf>,
+    /// More addresses the serving certificate covers (e.g. the machine's own when listening on
+    /// all of them), so that agents on other machines can verify the server.
+    pub tls_san_ips: Vec<IpAddr>,
     pub api: ApiConfig,
 }
 
@@ -50,6 +53,7 @@ impl ServeOptions {
             datastore_endpoint: String::new(),
             token_file: None,
             write_kubeconfig: None,
+            tls_san_ips: Vec::new(),
             api: ApiConfig::default(),
         }
     }
@@ -142,8 +146,11 @@ fn serving_names(options: &ServeOptions) -> (Vec<String>, Vec<IpAddr>) {
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V4(first_service_ip(options.api.service_cidr)),
     ];
-    if !options.bind_address.is_unspecified() && !ips.contains(&options.bind_address) {
-        ips.push(options.bind_address);
+    let bound = (!options.bind_address.is_unspecified()).then_some(options.bind_address);
+    for ip in bound.into_iter().chain(options.tls_san_ips.iter().copied()) {
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
     }
     (dns, ips)
 }

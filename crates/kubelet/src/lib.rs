@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bootstrap;
+pub mod container_logs;
 pub mod cri_client;
 pub mod env;
 mod error;
@@ -65,6 +66,11 @@ pub async fn run(
         cancel.clone(),
     ));
     tasks.spawn(image_gc::run_image_gc(
+        cri.clone(),
+        options.clone(),
+        cancel.clone(),
+    ));
+    tasks.spawn(container_logs::run_container_log_manager(
         cri.clone(),
         options.clone(),
         cancel.clone(),

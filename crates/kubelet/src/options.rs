@@ -44,6 +44,12 @@ pub struct KubeletOptions {
     pub image_gc_low_threshold_percent: u8,
     /// How often image GC checks the image filesystem (5 min).
     pub image_gc_interval: Duration,
+    /// A container's log file is rotated once it grows past this many bytes (10Mi).
+    pub container_log_max_size: u64,
+    /// How many log files (the current one included) a container keeps (5).
+    pub container_log_max_files: usize,
+    /// How often container log sizes are checked (10 s).
+    pub container_log_monitor_interval: Duration,
 }
 
 impl KubeletOptions {
@@ -71,6 +77,9 @@ impl KubeletOptions {
             image_gc_high_threshold_percent: 85,
             image_gc_low_threshold_percent: 80,
             image_gc_interval: Duration::from_secs(300),
+            container_log_max_size: 10 << 20,
+            container_log_max_files: 5,
+            container_log_monitor_interval: Duration::from_secs(10),
         }
     }
 }

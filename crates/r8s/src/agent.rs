@@ -3,7 +3,6 @@
 //! `r8s agent` and the agent inside `r8s server` both come through here, so the local node joins
 //! exactly as a remote one does: over HTTPS, with the join token, through the CSR API.
 
-use std::net::{IpAddr, Ipv4Addr, UdpSocket};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -26,7 +25,10 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
         Some(name) => name.clone(),
         None => host_name()?,
     };
-    let node_ip = config.node.node_ip.unwrap_or_else(detect_node_ip);
+    let node_ip = config
+        .node
+        .node_ip
+        .unwrap_or_else(crate::host_addresses::detect_node_ip);
     let agent_dir = config.data_dir.join("agent");
     std::fs::create_dir_all(&agent_dir)
         .with_context(|| format!("creating {}", agent_dir.display()))?;
@@ -73,6 +75,12 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
     options.cluster_domain = config.node.cluster_domain.clone();
     options.image_gc_high_threshold_percent = config.node.image_gc_high_threshold;
     options.image_gc_low_threshold_percent = config.node.image_gc_low_threshold;
+    options.container_log_max_size =
+        api::quantity::Quantity::parse(&config.node.container_log_max_size)
+            .ok()
+            .and_then(|q| u64::try_from(q.milli_value() / 1000).ok())
+            .filter(|size| *size > 0)
+            .context("--container-log-max-size is not a positive quantity")?;
     if let Some(thresholds) = &config.node.eviction_hard {
         options.eviction_hard =
             kubelet::eviction::parse_thresholds(thresholds).context("--eviction-hard")?;
@@ -123,37 +131,6 @@ fn host_name() -> anyhow::Result<String> {
     let name =
         std::fs::read_to_string("/proc/sys/kernel/hostname").context("reading the host name")?;
     Ok(name.trim().to_lowercase())
-}
-
-/// The source address of the default route, else the first global IPv4 address, else loopback.
-/// Connecting a UDP socket only consults the routing table: nothing is sent.
-fn detect_node_ip() -> IpAddr {
-    let via_default_route = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
-        .and_then(|socket| {
-            socket.connect((Ipv4Addr::new(192, 0, 2, 1), 9))?;
-            socket.local_addr()
-        })
-        .map(|addr| addr.ip());
-    if let Ok(ip) = via_default_route {
-        if !ip.is_unspecified() {
-            return ip;
-        }
-    }
-    first_global_ipv4().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
-}
-
-fn first_global_ipv4() -> Option<IpAddr> {
-    let output = std::process::Command::new("ip")
-        .args(["-4", "-o", "addr", "show", "scope", "global"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        words.find(|w| *w == "inet")?;
-        let cidr = words.next()?;
-        cidr.split('/').next()?.parse().ok()
-    })
 }
 
 #[cfg(test)]

@@ -75,6 +75,9 @@ pub struct NodeArgs {
     /// Image-fs usage (percent) image GC frees down to.
     #[arg(long, default_value_t = 80)]
     pub image_gc_low_threshold: u8,
+    /// Container log files are rotated past this size (a quantity: `10Mi`, `100Ki`).
+    #[arg(long, hide = true, default_value = "10Mi")]
+    pub container_log_max_size: String,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod agent_command;
 mod bench;
 mod cli;
 mod control_loops;
+mod host_addresses;
 mod image_command;
 mod kube_client;
 mod logging;

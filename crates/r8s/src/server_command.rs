@@ -53,6 +53,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         datastore_endpoint: args.datastore_endpoint.clone(),
         token_file: args.token_file.clone(),
         write_kubeconfig: args.write_kubeconfig.clone(),
+        tls_san_ips: tls_san_ips(&args),
         api,
     };
     let cancel = CancellationToken::new();
@@ -89,6 +90,18 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     cancel.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), started.finished).await;
     Ok(())
+}
+
+/// Addresses agents on other machines may reach this server by: the machine's own when it listens
+/// on all of them, and the node IP it was given.
+fn tls_san_ips(args: &ServerArgs) -> Vec<std::net::IpAddr> {
+    let mut ips = if args.bind_address.is_unspecified() {
+        crate::host_addresses::global_ipv4_addresses()
+    } else {
+        Vec::new()
+    };
+    ips.extend(args.node.node_ip);
+    ips
 }
 
 /// The server's own node: the same agent as `r8s agent`, joining over HTTPS with the join token.

@@ -83,9 +83,24 @@ pub fn load_or_create(
         source,
     })?;
     let ca = load_or_issue(dir, "server-ca", || new_ca("r8s-server-ca"))?;
-    let serving = load_or_issue(dir, "serving-kube-apiserver", || {
-        new_leaf(&ca, "kube-apiserver", LeafUsage::Server { dns_names, ips })
-    })?;
+    let issue_serving = || {
+        new_leaf(
+            &ca,
+            "kube-apiserver",
+            LeafUsage::Server {
+                dns_names: dns_names.clone(),
+                ips: ips.clone(),
+            },
+        )
+    };
+    let serving = match read_pair(dir, "serving-kube-apiserver") {
+        Some(pair) if super::serving_coverage::covers(&pair.cert_pem, &dns_names, &ips) => pair,
+        _ => {
+            let pair = issue_serving()?;
+            write_pair(dir, "serving-kube-apiserver", &pair)?;
+            pair
+        }
+    };
     let admin = load_or_issue(dir, "client-admin", || {
         new_leaf(
             &ca,

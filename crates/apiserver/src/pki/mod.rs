@@ -6,6 +6,7 @@ mod issue;
 mod kubeconfig;
 mod kubelet_client;
 mod service_account_key;
+mod serving_coverage;
 
 pub use files::{load_or_create, write_owner_only, ClusterPki, PkiError};
 pub use kubeconfig::render_kubeconfig;

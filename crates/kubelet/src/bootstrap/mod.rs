@@ -54,12 +54,26 @@ async fn obtain_credentials(
     let made = certificate_request::new_node_key_request(node_name)?;
     let cert_pem =
         certificate_request::request_node_certificate(client, &made.request_pem, ISSUE_TIMEOUT)
-            .await?;
+            .await
+            .map_err(|e| explain_rejected_token(server_url, e))?;
     Ok(NodeCredentials {
         key_pem: made.key_pem,
         cert_pem,
         ca_pem,
     })
+}
+
+/// A 401 while asking for the certificate means the server does not know the token's secret.
+fn explain_rejected_token(server_url: &str, error: KubeletError) -> KubeletError {
+    match error {
+        KubeletError::Kube(kube::Error::Api(status)) if status.code == 401 => {
+            KubeletError::Failed(format!(
+                "{server_url} rejected the join token (401 Unauthorized): \
+                 check --token against the server's <data-dir>/token"
+            ))
+        }
+        other => other,
+    }
 }
 
 /// A config that trusts the checked CA and presents the token's secret as a bearer token.
@@ -81,4 +95,24 @@ fn bootstrap_config(
     config.root_cert = Some(ca_der);
     config.headers.push((AUTHORIZATION, bearer));
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16) -> KubeletError {
+        let status: kube::core::Status =
+            serde_json::from_value(serde_json::json!({"code": code, "message": "Unauthorized"}))
+                .unwrap();
+        KubeletError::Kube(kube::Error::Api(Box::new(status)))
+    }
+
+    #[test]
+    fn a_rejected_token_is_named_as_such() {
+        let explained = explain_rejected_token("https://s:6443", api_error(401)).to_string();
+        assert!(explained.contains("rejected the join token (401 Unauthorized)"));
+        let other = explain_rejected_token("https://s:6443", api_error(500)).to_string();
+        assert!(!other.contains("join token"), "{other}");
+    }
 }

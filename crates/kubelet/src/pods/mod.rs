@@ -11,6 +11,8 @@ pub mod events;
 pub mod hosts_file;
 pub mod image_pull;
 mod pod_cgroup;
+pub mod pod_cgroup_limits;
+mod pod_cgroup_setup;
 mod manager;
 mod probe_tracker;
 pub mod qos;

@@ -75,16 +75,34 @@ pub async fn kill_container(
     }
 }
 
+/// Init containers with `restartPolicy: Always`, in spec order.
+fn sidecar_names(pod: &Pod) -> Vec<String> {
+    pod.spec
+        .iter()
+        .flat_map(|s| s.init_containers.iter().flatten())
+        .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+        .map(|c| c.name.clone())
+        .collect()
+}
+
 /// Stops every container and sandbox of the pod with this uid and releases its volumes.
 pub async fn terminate_pod(ctx: &PodContext, pod: &Pod) -> Result<(), KubeletError> {
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     let state = pod_runtime_state(&ctx.cri, &uid).await?;
     let grace = grace_period_seconds(pod);
     let pod_ip = state.latest_sandbox().and_then(|s| s.ips.first().cloned());
+    // Sidecars outlive the containers they serve: they stop last, in reverse order.
+    let sidecars = sidecar_names(pod);
     let kills = state
         .running()
+        .filter(|record| !sidecars.contains(&record.name))
         .map(|record| kill_container(ctx, pod, record, None, grace, pod_ip.as_deref()));
     futures::future::join_all(kills).await;
+    for name in sidecars.iter().rev() {
+        for record in state.running().filter(|record| &record.name == name) {
+            kill_container(ctx, pod, record, None, grace, pod_ip.as_deref()).await;
+        }
+    }
     for sandbox in &state.sandboxes {
         stop_sandbox(&ctx.cri, &sandbox.id).await?;
         remove_sandbox(&ctx.cri, &sandbox.id).await?;

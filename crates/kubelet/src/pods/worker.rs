@@ -210,6 +210,7 @@ impl PodWorker {
                 stop_sandbox(&ctx.cri, &old.id).await?;
             }
             tokio::fs::create_dir_all(pod_log_directory(&ctx.options, &key)).await?;
+            super::pod_cgroup_setup::create_for_pod(&ctx.options, pod, &key.uid);
             let config = sandbox_config(pod, &ctx.options, attempt);
             let response = ctx
                 .cri

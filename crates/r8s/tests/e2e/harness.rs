@@ -102,7 +102,11 @@ impl Server {
             .open(self.dir.path().join("server.log"))
             .expect("log file");
         let mut command = self.command(env!("CARGO_BIN_EXE_r8s"));
-        command.args(["server", "--bind-address", "127.0.0.1"]);
+        command.arg("server");
+        // Tests whose agents on other machines must reach the server pass their own.
+        if !self.extra_args.iter().any(|a| a == "--bind-address") {
+            command.args(["--bind-address", "127.0.0.1"]);
+        }
         if self.netns.is_none() {
             command.arg("--disable-agent");
         } else {

@@ -6,6 +6,8 @@ use std::process::Command;
 
 /// The node's InternalIP inside the namespace.
 pub const NODE_IP: &str = "192.168.77.2";
+/// The address of a second machine made by [`TestNetns::second_machine`].
+pub const AGENT_IP: &str = "192.168.77.3";
 
 pub struct TestNetns {
     pub name: String,
@@ -37,6 +39,20 @@ impl TestNetns {
         netns.ip(&["link", "set", "node0", "up"]);
         netns.ip(&["link", "set", "node0-peer", "up"]);
         netns
+    }
+
+    /// A second machine on the node's network: a new namespace that gets `node0-peer`, the other
+    /// end of this one's veth pair, with `ip` on the same /24 (e.g. [`AGENT_IP`]). This namespace
+    /// keeps working as before; the pair goes away with whichever namespace is deleted first.
+    pub fn second_machine(&self, ip: &str) -> TestNetns {
+        let name = format!("{}-m2", self.name);
+        self::ip(&["netns", "add", &name]);
+        let machine = TestNetns { name };
+        machine.ip(&["link", "set", "lo", "up"]);
+        self.ip(&["link", "set", "node0-peer", "netns", &machine.name]);
+        machine.ip(&["addr", "add", &format!("{ip}/24"), "dev", "node0-peer"]);
+        machine.ip(&["link", "set", "node0-peer", "up"]);
+        machine
     }
 
     /// `ip <args>` inside the namespace.

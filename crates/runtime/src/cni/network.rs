@@ -78,17 +78,18 @@ impl PodNetwork {
         })
     }
 
-    /// Loopback on `lo`, then the network list on the attachment's interface; the list's result.
+    /// Loopback on `lo` and the network list on the attachment's interface, side by side (they
+    /// touch different interfaces); the list's result.
     pub async fn attach(&self, pod: &Attachment) -> Result<Value, CniError> {
         let list = self.required()?;
-        attachment::single(
-            self.exec.as_ref(),
-            "ADD",
-            &conflist::loopback_config(),
-            &loopback(pod),
-        )
-        .await?;
-        attachment::add_list(self.exec.as_ref(), &list, pod).await
+        let lo = loopback(pod);
+        let loopback_config = conflist::loopback_config();
+        let (lo_added, added) = tokio::join!(
+            attachment::single(self.exec.as_ref(), "ADD", &loopback_config, &lo),
+            attachment::add_list(self.exec.as_ref(), &list, pod),
+        );
+        lo_added?;
+        added
     }
 
     /// DEL of the network list (releases the address), then of the loopback. Idempotent.

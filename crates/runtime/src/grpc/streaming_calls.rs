@@ -3,7 +3,7 @@
 
 use k8s_cri::v1 as cri;
 
-use crate::streaming::{ExecTarget, ForwardTarget, StreamRequest};
+use crate::streaming::{AttachTarget, ExecTarget, ForwardTarget, StreamRequest};
 use crate::{Runtime, RuntimeError};
 
 pub async fn exec(
@@ -34,7 +34,7 @@ pub async fn attach(
     runtime: &Runtime,
     request: cri::AttachRequest,
 ) -> Result<cri::AttachResponse, RuntimeError> {
-    let target = ExecTarget {
+    let asked = ExecTarget {
         container_id: request.container_id,
         cmd: Vec::new(),
         tty: request.tty,
@@ -42,13 +42,21 @@ pub async fn attach(
         stdout: request.stdout,
         stderr: request.stderr,
     };
-    validate_streams(&target)?;
-    runtime.containers.pid(&target.container_id).await?;
-    // The container's stdio belongs to its shim, which does not share it (yet).
-    Err(RuntimeError::Failed(format!(
-        "attach to container {} is not supported by this runtime",
-        target.container_id
-    )))
+    validate_streams(&asked)?;
+    let record = runtime.containers.record(&asked.container_id).await?;
+    runtime.containers.pid(&record.id).await?;
+    // The container's own configuration decides: a terminal has no stderr, and stdin reaches
+    // only a container that keeps one (as containerd does).
+    let target = AttachTarget {
+        container_dir: runtime.paths.containers().join(&record.id),
+        container_id: record.id,
+        tty: record.config.tty,
+        stdin: asked.stdin && record.config.stdin,
+        stdout: asked.stdout,
+        stderr: asked.stderr && !record.config.tty,
+    };
+    let url = runtime.streaming.register(StreamRequest::Attach(target));
+    Ok(cri::AttachResponse { url })
 }
 
 pub async fn port_forward(

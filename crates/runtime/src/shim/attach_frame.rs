@@ -149,7 +149,10 @@ mod tests {
             .encode(),
             vec![4, 0, 0, 0, 4, 0, 80, 0, 25]
         );
-        assert_eq!(AttachFrame::Stdin(b"a".to_vec()).encode(), vec![0, 0, 0, 0, 1, b'a']);
+        assert_eq!(
+            AttachFrame::Stdin(b"a".to_vec()).encode(),
+            vec![0, 0, 0, 0, 1, b'a']
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,7 +25,10 @@ pub enum HubEvent {
     Stdin(Vec<u8>),
     /// A client that attached its stdin ended it (or went away).
     StdinEnded,
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
 }
 
 struct Client {
@@ -238,7 +241,9 @@ mod tests {
                 .map(|(fd, flags)| nix::poll::PollFd::new(*fd, *flags))
                 .collect();
             nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(200u16)).unwrap();
-            fds.iter().map(|f| f.revents().unwrap_or(PollFlags::empty())).collect()
+            fds.iter()
+                .map(|f| f.revents().unwrap_or(PollFlags::empty()))
+                .collect()
         };
         hub.handle(&ready)
     }
@@ -265,16 +270,27 @@ mod tests {
 
         let mut input = AttachFrame::AttachStdin.encode();
         input.extend(AttachFrame::Stdin(b"ls\n".to_vec()).encode());
-        input.extend(AttachFrame::Resize { width: 100, height: 30 }.encode());
+        input.extend(
+            AttachFrame::Resize {
+                width: 100,
+                height: 30,
+            }
+            .encode(),
+        );
         first.write_all(&input).unwrap();
         // Stdin from a client that did not attach its stdin is ignored.
-        second.write_all(&AttachFrame::Stdin(b"no".to_vec()).encode()).unwrap();
+        second
+            .write_all(&AttachFrame::Stdin(b"no".to_vec()).encode())
+            .unwrap();
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(
             turn(&mut hub),
             vec![
                 HubEvent::Stdin(b"ls\n".to_vec()),
-                HubEvent::Resize { width: 100, height: 30 }
+                HubEvent::Resize {
+                    width: 100,
+                    height: 30
+                }
             ]
         );
 

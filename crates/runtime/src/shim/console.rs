@@ -78,8 +78,13 @@ mod tests {
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = SendAncillaryBuffer::new(&mut space);
         assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
-        rustix::net::sendmsg(&sender, &[IoSlice::new(b"x")], &mut control, SendFlags::empty())
-            .unwrap();
+        rustix::net::sendmsg(
+            &sender,
+            &[IoSlice::new(b"x")],
+            &mut control,
+            SendFlags::empty(),
+        )
+        .unwrap();
         drop(writer);
         let received = console.receive_master().unwrap();
         let mut received = std::fs::File::from(received);

@@ -7,10 +7,19 @@
 //! the child subreaper (the container's init is reparented to it after `runc create` exits),
 //! creates the container, and then only copies output to the log and waits for the exit. The
 //! runtime runs `runc start` itself; the shim learns of it only through the exit.
+//!
+//! With CRI `tty` the container runs on a terminal whose master runc hands over the console
+//! socket; with `stdin` the shim keeps the container's stdin. Attach clients (the runtime's
+//! streaming server) connect to `attach.sock` in the container directory (`attach_frame`):
+//! they get the live output and feed stdin and terminal sizes.
 
 mod args;
+pub mod attach_frame;
+mod attach_hub;
+mod console;
 mod create_error;
 mod cri_log;
+mod io_loop;
 mod oom;
 pub mod state_files;
 mod supervisor;

@@ -4,6 +4,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The attach socket's name in the container directory.
+pub const ATTACH_SOCKET: &str = "attach.sock";
+/// The console socket's name (runc sends the terminal there during create).
+pub const CONSOLE_SOCKET: &str = "console.sock";
+
 /// Names of the shim's state files inside a container directory.
 #[derive(Debug, Clone)]
 pub struct StateFiles {
@@ -40,6 +45,10 @@ impl StateFiles {
     /// The `ExitRecord`.
     pub fn exit(&self) -> PathBuf {
         self.dir.join("exit.json")
+    }
+    /// The shim's attach socket (`attach_frame` framing), there while the container runs.
+    pub fn attach_socket(&self) -> PathBuf {
+        self.dir.join(ATTACH_SOCKET)
     }
 
     pub fn read_pid(path: &Path) -> Option<i32> {

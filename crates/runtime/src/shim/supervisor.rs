@@ -1,26 +1,27 @@
 //! The detached shim: creates the container, copies its output into the CRI log, reaps it and
 //! records how it ended.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
+use std::path::Path;
 use std::process::Stdio;
 
-use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
 use super::args::ShimArgs;
+use super::attach_hub::AttachHub;
+use super::console::ConsoleSocket;
 use super::create_error::create_failure_message;
-use super::cri_log::{CriLog, LineSplitter, Stream};
+use super::cri_log::{CriLog, Stream};
+use super::io_loop::{self, ContainerIo};
 use super::oom;
-use super::state_files::{now_ns, write_atomically, ExitRecord, StateFiles};
+use super::state_files::{
+    now_ns, write_atomically, ExitRecord, StateFiles, ATTACH_SOCKET, CONSOLE_SOCKET,
+};
 use crate::oci_runtime::{CreateStdio, OciRuntime, Runc};
-
-/// How long output may stay silent after the init exited before the shim stops reading.
-const DRAIN_QUIET_MS: u16 = 100;
 
 pub fn run(args: &ShimArgs) -> i32 {
     let files = StateFiles::new(&args.bundle);
@@ -36,7 +37,9 @@ pub fn run(args: &ShimArgs) -> i32 {
 fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
     // A session of its own: no terminal or process group of the runtime reaches it.
     let _ = nix::unistd::setsid();
-    let _ = std::env::set_current_dir("/");
+    // The container directory: its sockets are bound by short relative names (a unix socket's
+    // path is limited to 108 bytes; container directories are longer).
+    std::env::set_current_dir(&args.bundle).map_err(|e| format!("entering the bundle: {e}"))?;
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| format!("becoming a subreaper: {e}"))?;
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
@@ -48,32 +51,23 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
     write_atomically(&files.shim_pid(), std::process::id().to_string().as_bytes())
         .map_err(|e| format!("writing shim.pid: {e}"))?;
 
-    let (stdout_read, stdout_write) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    let (stderr_read, stderr_write) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let (io, stdio, console) = prepare_stdio(args)?;
     let runc = Runc::new(&args.runtime, &args.runtime_root);
-    let stdio = CreateStdio {
-        stdin: Stdio::null(),
-        stdout: Stdio::from(stdout_write),
-        stderr: Stdio::from(stderr_write),
-    };
     runc.create(&args.id, &args.bundle, &files.runc_pid(), stdio)
         .map_err(|e| create_failure_message(&e))?;
+    let io = match console {
+        Some(console) => terminal_io(args, console.receive_master()?)?,
+        None => io,
+    };
     let init = StateFiles::read_pid(&files.runc_pid()).ok_or("runc wrote no init pid")?;
+    // Clients may attach from here on (before init.pid tells the runtime the create is done).
+    let hub = AttachHub::bind(Path::new(ATTACH_SOCKET))
+        .map_err(|e| format!("listening on {ATTACH_SOCKET}: {e}"))?;
     write_atomically(&files.init_pid(), init.to_string().as_bytes())
         .map_err(|e| format!("writing init.pid: {e}"))?;
 
     let mut log = CriLog::open(&args.log);
-    let status = copy_output_until_exit(
-        Pid::from_raw(init),
-        &signals,
-        [
-            (Some(stdout_read), Stream::Stdout),
-            (Some(stderr_read), Stream::Stderr),
-        ],
-        &mut log,
-    );
+    let status = io_loop::run(Pid::from_raw(init), &signals, io, Some(hub), &mut log);
     let finished_at = now_ns();
     let (exit_code, signal) = match status {
         WaitStatus::Exited(_, code) => (code, None),
@@ -95,103 +89,61 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
     Ok(())
 }
 
-/// Copies both streams into the log until the init exits (then until they go quiet or close),
-/// reaping every child on the way; returns the init's wait status.
-fn copy_output_until_exit(
-    init: Pid,
-    signals: &SignalFd,
-    mut streams: [(Option<OwnedFd>, Stream); 2],
-    log: &mut CriLog,
-) -> WaitStatus {
-    let mut splitters = [LineSplitter::default(), LineSplitter::default()];
-    let mut exit = None;
-    let mut buffer = vec![0u8; 32 * 1024];
-    loop {
-        let open: Vec<usize> = (0..2).filter(|i| streams[*i].0.is_some()).collect();
-        if exit.is_some() && open.is_empty() {
-            break;
-        }
-        let mut poll_fds: Vec<PollFd> = open
-            .iter()
-            .filter_map(|i| streams[*i].0.as_ref())
-            .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
-            .collect();
-        poll_fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
-        let timeout = if exit.is_some() {
-            PollTimeout::from(DRAIN_QUIET_MS)
-        } else {
-            PollTimeout::NONE
+/// The container's stdio for `runc create` and the shim's ends of it. With a terminal the
+/// shim's ends come later, from the console socket.
+fn prepare_stdio(
+    args: &ShimArgs,
+) -> Result<(ContainerIo, CreateStdio, Option<ConsoleSocket>), String> {
+    let mut io = ContainerIo {
+        outputs: Vec::new(),
+        stdin: None,
+        terminal: None,
+        stdin_once: args.stdin_once,
+    };
+    if args.tty {
+        let console = ConsoleSocket::bind(Path::new(CONSOLE_SOCKET))
+            .map_err(|e| format!("listening on {CONSOLE_SOCKET}: {e}"))?;
+        // runc runs in this directory too, but says nothing about relative paths: name it
+        // through this process's working directory, which keeps it short.
+        let path = format!("/proc/{}/cwd/{CONSOLE_SOCKET}", std::process::id());
+        let stdio = CreateStdio {
+            console_socket: Some(path.into()),
+            ..CreateStdio::null()
         };
-        let ready = match nix::poll::poll(&mut poll_fds, timeout) {
-            Ok(n) => n,
-            Err(Errno::EINTR) => continue,
-            Err(_) => break,
-        };
-        if ready == 0 {
-            break;
-        }
-        let readable: Vec<bool> = poll_fds
-            .iter()
-            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
-        drop(poll_fds);
-        for (slot, index) in open.iter().enumerate() {
-            if !readable[slot] {
-                continue;
-            }
-            let (fd, stream) = &mut streams[*index];
-            let read = fd.as_ref().map(|fd| nix::unistd::read(fd, &mut buffer));
-            match read {
-                Some(Ok(0)) | Some(Err(_)) | None => {
-                    if let Some(record) = splitters[*index].finish() {
-                        log.write(*stream, &record);
-                    }
-                    *fd = None;
-                }
-                Some(Ok(n)) => {
-                    for record in splitters[*index].push(&buffer[..n]) {
-                        log.write(*stream, &record);
-                    }
-                }
-            }
-        }
-        if readable.last().copied().unwrap_or(false) {
-            while let Ok(Some(info)) = signals.read_signal() {
-                if info.ssi_signo == Signal::SIGUSR1 as u32 {
-                    log.reopen();
-                }
-            }
-            reap_children(init, &mut exit);
-        }
+        return Ok((io, stdio, Some(console)));
     }
-    for (index, (_, stream)) in streams.iter().enumerate() {
-        if let Some(record) = splitters[index].finish() {
-            log.write(*stream, &record);
-        }
-    }
-    // Nothing could be read any more; make sure the init is reaped before reporting.
-    while exit.is_none() {
-        match waitpid(Pid::from_raw(-1), None) {
-            Ok(status) if status.pid() == Some(init) => exit = Some(status),
-            Ok(_) => {}
-            Err(Errno::EINTR) => {}
-            Err(_) => break,
-        }
-    }
-    exit.unwrap_or(WaitStatus::StillAlive)
+    let pipe = || nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"));
+    let (stdout_read, stdout_write) = pipe()?;
+    let (stderr_read, stderr_write) = pipe()?;
+    io.outputs = vec![(stdout_read, Stream::Stdout), (stderr_read, Stream::Stderr)];
+    let stdin = if args.stdin {
+        let (stdin_read, stdin_write) = pipe()?;
+        io.stdin = Some(stdin_write);
+        Stdio::from(stdin_read)
+    } else {
+        Stdio::null()
+    };
+    let stdio = CreateStdio {
+        stdin,
+        stdout: Stdio::from(stdout_write),
+        stderr: Stdio::from(stderr_write),
+        console_socket: None,
+    };
+    Ok((io, stdio, None))
 }
 
-fn reap_children(init: Pid, exit: &mut Option<WaitStatus>) {
-    loop {
-        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => return,
-            Ok(status) => {
-                if status.pid() == Some(init)
-                    && matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..))
-                {
-                    *exit = Some(status);
-                }
-            }
-        }
-    }
+/// The shim's ends of a terminal: its output (to the log as stdout), its input when the
+/// container has stdin, and the master itself for sizes.
+fn terminal_io(args: &ShimArgs, master: OwnedFd) -> Result<ContainerIo, String> {
+    let copy = |fd: &OwnedFd| fd.try_clone().map_err(|e| format!("dup terminal: {e}"));
+    Ok(ContainerIo {
+        outputs: vec![(copy(&master)?, Stream::Stdout)],
+        stdin: if args.stdin {
+            Some(copy(&master)?)
+        } else {
+            None
+        },
+        terminal: Some(master),
+        stdin_once: args.stdin_once,
+    })
 }

@@ -103,14 +103,14 @@ async fn run_process<R>(
     send_status(&outgoing, &status).await;
 }
 
-async fn send_status(outgoing: &mpsc::Sender<Message>, status: &serde_json::Value) {
+pub(super) async fn send_status(outgoing: &mpsc::Sender<Message>, status: &serde_json::Value) {
     let body = status.to_string();
     let message = encode_channel_message(CHANNEL_ERROR, body.as_bytes());
     let _ = outgoing.send(Message::Binary(message)).await;
 }
 
 /// Sends queued messages in order; when the queue closes, closes the connection normally.
-async fn send_messages<K>(mut sink: K, mut queued: mpsc::Receiver<Message>)
+pub(super) async fn send_messages<K>(mut sink: K, mut queued: mpsc::Receiver<Message>)
 where
     K: futures::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
 {

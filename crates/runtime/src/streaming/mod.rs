@@ -5,10 +5,13 @@
 //! - exec speaks the remotecommand protocol over WebSocket (`v5.channel.k8s.io`,
 //!   `v4.channel.k8s.io`: `channel_protocol`, `exec_session`), running the command through an
 //!   `ExecRunner` (runc exec in production);
+//! - attach speaks the same protocol and connects to the container's shim (`attach_session`,
+//!   framing in `shim::attach_frame`);
 //! - port-forward speaks SPDY/3.1 (`spdy`), either as a plain `Upgrade: SPDY/3.1` or tunneled in
 //!   WebSocket binary messages (`SPDY/3.1+portforward.k8s.io`), and connects to the port inside the
 //!   sandbox's network namespace (`netns_dial`).
 
+mod attach_session;
 mod channel_protocol;
 mod error;
 mod exec_process;
@@ -29,6 +32,6 @@ pub use channel_protocol::{
 pub use channel_protocol::{CHANNEL_STDERR, CHANNEL_STDIN, CHANNEL_STDOUT};
 pub use error::StreamingError;
 pub use exec_runner::{ExecRunner, HostExecRunner, RuncExecRunner};
-pub use request_cache::{ExecTarget, ForwardTarget, StreamRequest, REQUEST_TTL};
+pub use request_cache::{AttachTarget, ExecTarget, ForwardTarget, StreamRequest, REQUEST_TTL};
 pub use server::StreamingServer;
 pub use websocket_bytes::websocket_as_bytes;

@@ -25,6 +25,18 @@ pub struct ExecTarget {
     pub stderr: bool,
 }
 
+/// What an attach URL connects to: the container's shim, through the attach socket in its
+/// directory. `tty` is the container's own (its output comes on stdout only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachTarget {
+    pub container_id: String,
+    pub container_dir: PathBuf,
+    pub tty: bool,
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
 /// Where a port-forward URL connects: ports inside this network namespace (`None`: the
 /// current one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +48,7 @@ pub struct ForwardTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamRequest {
     Exec(ExecTarget),
-    Attach(ExecTarget),
+    Attach(AttachTarget),
     PortForward(ForwardTarget),
 }
 

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::Role as WebSocketRole;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::attach_session::serve_attach;
 use super::exec_runner::ExecRunner;
 use super::exec_session::serve_exec;
 use super::port_forward::{serve_port_forward, PORT_FORWARD_PROTOCOL};
@@ -24,7 +25,9 @@ use super::websocket_handshake::{
     is_spdy_upgrade, is_websocket_upgrade, offered_stream_protocols, offered_subprotocols, refused,
     spdy_accepted, websocket_accepted, Body,
 };
-use super::{ChannelProtocol, ExecTarget, ForwardTarget, StreamRequest, StreamingError};
+use super::{
+    AttachTarget, ChannelProtocol, ExecTarget, ForwardTarget, StreamRequest, StreamingError,
+};
 
 /// The WebSocket subprotocol of SPDY tunneled in WebSocket (client-go's port-forward).
 const SPDY_TUNNEL_SUBPROTOCOL: &str = "SPDY/3.1+portforward.k8s.io";
@@ -117,9 +120,7 @@ fn route(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
         Some(StreamRequest::PortForward(target)) if verb == "portforward" => {
             upgrade_port_forward(request, target)
         }
-        Some(StreamRequest::Attach(_)) if verb == "attach" => {
-            refused(StatusCode::NOT_IMPLEMENTED, "attach is not supported")
-        }
+        Some(StreamRequest::Attach(target)) if verb == "attach" => upgrade_attach(request, target),
         _ => refused(
             StatusCode::NOT_FOUND,
             format!("unknown or expired token for {verb}"),
@@ -161,6 +162,41 @@ fn upgrade_exec(
                 serve_exec(socket, protocol, target, runner).await;
             }
             Err(e) => tracing::debug!(error = %e, "exec: upgrade failed"),
+        }
+    });
+    response
+}
+
+fn upgrade_attach(mut request: Request<Incoming>, target: AttachTarget) -> Response<Body> {
+    if !is_websocket_upgrade(request.headers()) {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "attach needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)",
+        );
+    }
+    let offered = offered_subprotocols(request.headers());
+    let Some(protocol) = ChannelProtocol::negotiate(offered.iter().map(String::as_str)) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unsupported subprotocols {offered:?}: want v5.channel.k8s.io or v4.channel.k8s.io"
+            ),
+        );
+    };
+    let response = websocket_accepted(request.headers(), protocol.name());
+    let upgrade = hyper::upgrade::on(&mut request);
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => {
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    WebSocketRole::Server,
+                    None,
+                )
+                .await;
+                serve_attach(socket, protocol, target).await;
+            }
+            Err(e) => tracing::debug!(error = %e, "attach: upgrade failed"),
         }
     });
     response

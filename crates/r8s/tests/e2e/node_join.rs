@@ -1,0 +1,452 @@
+//! A second machine joins: `r8s agent --server URL --token TOKEN` in a network namespace of its own,
+//! on the server's node network, registers through the CSR API, runs a pod that the API server
+//! reaches on its kubelet, keeps its certificate across restarts, and gets only a node's rights.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{manifest, path_str, tail, Server, KUBECTL};
+use crate::netns::{TestNetns, AGENT_IP};
+
+const AGENT_NODE: &str = "r8s-e2e-agent";
+const SERVER_URL: &str = "https://192.168.77.2:6443";
+const ISSUED_LOG_LINE: &str = "requested a node client certificate";
+
+fn can_run_containers() -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let tools = ["/bin/busybox", "/usr/lib/cni/bridge", "/usr/bin/curl"]
+        .iter()
+        .all(|p| Path::new(p).exists())
+        && Command::new("runc").arg("--version").output().is_ok();
+    if !(root && tools) {
+        eprintln!("skipping: needs root, runc, curl, /bin/busybox and /usr/lib/cni");
+    }
+    root && tools
+}
+
+/// `r8s agent` on the second machine, with a data directory of its own; killed and cleaned
+/// (containers, shims, pause processes, mounts, namespace) when dropped.
+struct Agent {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    netns: TestNetns,
+    token: String,
+    runs: u32,
+}
+
+impl Agent {
+    fn new(server: &Server) -> Self {
+        let netns = server
+            .netns()
+            .expect("a node server has a namespace")
+            .second_machine(AGENT_IP);
+        let dir = tempfile::tempdir().expect("agent temp dir");
+        let images = dir.path().join("data/agent/images");
+        std::fs::create_dir_all(&images).expect("agent image dir");
+        std::fs::copy(
+            server.data_dir().join("agent/images/busybox.tar"),
+            images.join("busybox.tar"),
+        )
+        .expect("copy the busybox archive");
+        let token = std::fs::read_to_string(server.data_dir().join("token"))
+            .expect("the server's join token")
+            .trim()
+            .to_string();
+        Agent {
+            child: None,
+            dir,
+            netns,
+            token,
+            runs: 0,
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn credentials_dir(&self) -> PathBuf {
+        self.data_dir().join("agent/kubelet")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join(format!("agent-{}.log", self.runs))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// `r8s agent` as a user starts it on another machine, plus the test machine's GC settings.
+    fn agent_command(&self, token: &str, data_dir: &Path, node_name: &str) -> Command {
+        let mut command = self.netns.command(env!("CARGO_BIN_EXE_r8s"));
+        command
+            .env(crate::node_cleanup::TEST_DIR_ENV, self.dir.path())
+            .env("RUST_BACKTRACE", "0")
+            .args(["agent", "--server", SERVER_URL, "--token", token])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--node-name", node_name])
+            .arg("--pod-log-dir")
+            .arg(self.dir.path().join("pod-logs"))
+            .args(["--image-gc-high-threshold", "100"])
+            .args([
+                "--eviction-hard",
+                "memory.available<1Mi,nodefs.available<1%",
+            ]);
+        command
+    }
+
+    fn start(&mut self) {
+        self.runs += 1;
+        let log = std::fs::File::create(self.log_path()).expect("agent log");
+        let child = self
+            .agent_command(&self.token, &self.data_dir(), AGENT_NODE)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start r8s agent");
+        self.child = Some(child);
+    }
+
+    fn stop_with_sigterm(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while child.try_wait().ok().flatten().is_none() {
+                assert!(Instant::now() < deadline, "r8s agent ignored SIGTERM");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// kubectl on the agent's machine with the node's own credentials.
+    fn kubectl_as_node(&self, args: &[&str]) -> Output {
+        self.netns
+            .command(KUBECTL)
+            .env(
+                "KUBECONFIG",
+                self.credentials_dir().join("kubelet.kubeconfig"),
+            )
+            .args(args)
+            .output()
+            .expect("run kubectl")
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        crate::node_cleanup::clean_node(self.dir.path());
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, logs: impl Fn() -> String, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn logs_of(server: &Server, agent: &Agent) -> String {
+    format!(
+        "server log tail:\n{}\nagent log tail:\n{}",
+        tail(&server.log()),
+        tail(&agent.log())
+    )
+}
+
+fn node_ready(server: &Server, name: &str) -> bool {
+    let out = server.kubectl(&[
+        "get",
+        "node",
+        name,
+        "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+    ]);
+    String::from_utf8_lossy(&out.stdout) == "True"
+}
+
+/// Names of the CSRs whose issued certificate is exactly `cert_pem`, and whether each is Approved.
+fn csrs_that_issued(server: &Server, cert_pem: &[u8]) -> Vec<(String, bool)> {
+    let encoded = Command::new("base64")
+        .arg("-w0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(cert_pem)?;
+            child.wait_with_output()
+        })
+        .expect("run base64");
+    let encoded = String::from_utf8_lossy(&encoded.stdout).into_owned();
+    let list = server.get_json(&["csr"]);
+    list["items"]
+        .as_array()
+        .expect("CSR items")
+        .iter()
+        .filter(|csr| csr["status"]["certificate"].as_str() == Some(encoded.as_str()))
+        .map(|csr| {
+            let approved = csr["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == "Approved" && c["status"] == "True");
+            (
+                csr["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                approved,
+            )
+        })
+        .collect()
+}
+
+fn csr_names(server: &Server) -> Vec<String> {
+    let mut names: Vec<String> = server.get_json(&["csr"])["items"]
+        .as_array()
+        .expect("CSR items")
+        .iter()
+        .filter_map(|csr| csr["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+fn container_id(server: &Server, pod: &str) -> String {
+    server.ok(&[
+        "get",
+        "pod",
+        pod,
+        "-o",
+        "jsonpath={.status.containerStatuses[0].containerID}",
+    ])
+}
+
+const PINNED_POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: on-agent
+spec:
+  nodeSelector:
+    kubernetes.io/hostname: r8s-e2e-agent
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: docker.io/library/busybox:1.35
+    imagePullPolicy: Never
+    command: ["sh", "-c", "echo started-on-agent; exec sleep 3600"]
+"#;
+
+#[test]
+fn second_machine_joins_with_token() {
+    if !can_run_containers() {
+        return;
+    }
+    let started = Instant::now();
+    let server = Server::start_with_node(&["--bind-address", "0.0.0.0"]);
+    let mut agent = Agent::new(&server);
+    agent.start();
+
+    // (1) Two Ready nodes; the agent's is a worker, joined through an approved CSR.
+    wait_until(
+        "both nodes Ready",
+        Duration::from_secs(60),
+        || logs_of(&server, &agent),
+        || node_ready(&server, "r8s-e2e") && node_ready(&server, AGENT_NODE),
+    );
+    eprintln!("two nodes Ready {:?} after start", started.elapsed());
+    let node = server.get_json(&["node", AGENT_NODE]);
+    let labels = node["metadata"]["labels"].as_object().expect("labels");
+    assert!(
+        !labels.contains_key("node-role.kubernetes.io/control-plane"),
+        "{labels:?}"
+    );
+    assert_eq!(labels["kubernetes.io/hostname"], AGENT_NODE);
+    let addresses = node["status"]["addresses"].to_string();
+    assert!(addresses.contains(AGENT_IP), "{addresses}");
+    assert_eq!(node["spec"]["podCIDR"], "10.42.1.0/24");
+    let nodes = server.ok(&["get", "nodes"]);
+    assert!(
+        nodes
+            .lines()
+            .any(|l| l.starts_with(AGENT_NODE) && l.contains(" Ready ") && l.contains("<none>")),
+        "{nodes}"
+    );
+    for file in [
+        "kubelet-client.crt",
+        "kubelet-client.key",
+        "ca.crt",
+        "kubelet.kubeconfig",
+    ] {
+        assert!(
+            agent.credentials_dir().join(file).exists(),
+            "{file} missing"
+        );
+    }
+    let cert_pem = std::fs::read(agent.credentials_dir().join("kubelet-client.crt"))
+        .expect("the agent's certificate");
+    let subject = Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in"])
+        .arg(agent.credentials_dir().join("kubelet-client.crt"))
+        .output()
+        .expect("run openssl");
+    let subject = String::from_utf8_lossy(&subject.stdout);
+    assert!(
+        subject.contains("system:node:r8s-e2e-agent") && subject.contains("system:nodes"),
+        "{subject}"
+    );
+    let issuing = csrs_that_issued(&server, &cert_pem);
+    assert!(
+        matches!(issuing.as_slice(), [(_, true)]),
+        "one approved CSR issued the agent's certificate: {issuing:?}\n{}",
+        server.ok(&["get", "csr"])
+    );
+    let csr_list = server.ok(&["get", "csr", &issuing[0].0]);
+    assert!(csr_list.contains("Approved,Issued"), "{csr_list}");
+
+    // (2) A pod pinned to the agent runs there; logs and exec go API server → 192.168.77.3:10250.
+    let pod = manifest(&server, "on-agent.yaml", PINNED_POD);
+    server.ok(&["apply", "-f", path_str(&pod)]);
+    server.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/on-agent",
+        "--timeout=60s",
+    ]);
+    let placed = server.get_json(&["pod", "on-agent"]);
+    assert_eq!(placed["spec"]["nodeName"], AGENT_NODE);
+    let pod_ip = placed["status"]["podIP"].as_str().unwrap_or("");
+    assert!(pod_ip.starts_with("10.42.1."), "pod IP {pod_ip}");
+    assert_eq!(placed["status"]["hostIP"], AGENT_IP);
+    wait_until(
+        "the pod's log through the API server",
+        Duration::from_secs(15),
+        || logs_of(&server, &agent),
+        || {
+            String::from_utf8_lossy(&server.kubectl(&["logs", "on-agent"]).stdout)
+                .contains("started-on-agent")
+        },
+    );
+    let exec = server.kubectl(&["exec", "on-agent", "--", "sh", "-c", "hostname; exit 3"]);
+    assert_eq!(exec.status.code(), Some(3), "{exec:?}");
+    assert_eq!(String::from_utf8_lossy(&exec.stdout).trim(), "on-agent");
+    let first_container = container_id(&server, "on-agent");
+    assert!(first_container.starts_with("r8s://"), "{first_container}");
+
+    // (5) The kubelet wants a client certificate from the cluster CA; the node identity is
+    // limited to its own node.
+    let anonymous = server
+        .command("curl")
+        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("https://{AGENT_IP}:10250/pods"))
+        .output()
+        .expect("run curl");
+    assert_eq!(String::from_utf8_lossy(&anonymous.stdout), "401");
+    let own = agent.kubectl_as_node(&["get", "node", AGENT_NODE, "-o", "name"]);
+    assert!(own.status.success(), "{own:?}");
+    let other = agent.kubectl_as_node(&[
+        "patch",
+        "node",
+        "r8s-e2e",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"labels":{"stolen":"yes"}}}"#,
+    ]);
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        !other.status.success() && stderr.contains("Forbidden"),
+        "{other:?}"
+    );
+    assert!(
+        !server
+            .ok(&["get", "node", "r8s-e2e", "--show-labels"])
+            .contains("stolen"),
+        "the patch must not have landed"
+    );
+
+    // (4) A wrong secret is refused with a message that names the token and the 401.
+    let (ca_part, _) = agent
+        .token
+        .rsplit_once(':')
+        .expect("K10<hash>::server:<secret>");
+    let wrong_token = format!("{ca_part}:not-the-secret");
+    let intruder_dir = agent.dir.path().join("intruder");
+    let mut intruder = agent
+        .agent_command(&wrong_token, &intruder_dir, "r8s-e2e-intruder")
+        .args(["--kubelet-port", "10251"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the intruder agent");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while intruder.try_wait().ok().flatten().is_none() {
+        if Instant::now() > deadline {
+            let _ = intruder.kill();
+            let _ = intruder.wait();
+            panic!("an agent with a wrong token kept running");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let refused = intruder.wait_with_output().expect("intruder output");
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{message}");
+    assert!(
+        message.contains("join token") && message.contains("401"),
+        "{message}"
+    );
+    assert!(
+        !server.ok(&["get", "nodes"]).contains("intruder"),
+        "no node for a refused agent"
+    );
+
+    // (3) SIGTERM and start again: the stored certificate is reused and the pod keeps running.
+    let csrs_before = csr_names(&server);
+    agent.stop_with_sigterm();
+    agent.start();
+    wait_until(
+        "the restarted agent's kubelet serving logs",
+        Duration::from_secs(30),
+        || logs_of(&server, &agent),
+        || {
+            agent.log().contains("node agent started")
+                && String::from_utf8_lossy(&server.kubectl(&["logs", "on-agent"]).stdout)
+                    .contains("started-on-agent")
+        },
+    );
+    assert!(!agent.log().contains(ISSUED_LOG_LINE), "{}", agent.log());
+    assert_eq!(
+        csr_names(&server),
+        csrs_before,
+        "no new CSR after a restart"
+    );
+    assert_eq!(
+        std::fs::read(agent.credentials_dir().join("kubelet-client.crt")).expect("cert"),
+        cert_pem
+    );
+    assert!(node_ready(&server, AGENT_NODE));
+    let after = server.get_json(&["pod", "on-agent"]);
+    assert_eq!(after["status"]["phase"], "Running");
+    assert_eq!(container_id(&server, "on-agent"), first_container);
+    assert_eq!(after["status"]["containerStatuses"][0]["restartCount"], 0);
+    let exec = server.kubectl(&["exec", "on-agent", "--", "echo", "still-here"]);
+    assert_eq!(
+        String::from_utf8_lossy(&exec.stdout).trim(),
+        "still-here",
+        "{exec:?}"
+    );
+    eprintln!("node join checks done {:?} after start", started.elapsed());
+}
