@@ -28,10 +28,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let tests: [(
-        &str,
-        fn(&Setup) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>,
-    ); 2] = [
+    let tests: [(&str, RealTest); 2] = [
         ("container_runs_logs_exits_and_is_removed", |s| {
             Box::pin(container_runs_logs_exits_and_is_removed(s))
         }),
@@ -55,9 +52,13 @@ fn main() {
     }
 }
 
+/// One real test: borrows the set-up and returns its future.
+type RealTest = fn(&Setup) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>;
+
 /// A runtime root, a one-layer busybox image and a host-namespace sandbox; cleans up on drop.
 struct Setup {
-    dir: tempfile::TempDir,
+    /// Held for its Drop: the temp dir goes away with the set-up.
+    _dir: tempfile::TempDir,
     paths: RuntimePaths,
     options: RuntimeOptions,
     image: ResolvedImage,
@@ -112,7 +113,7 @@ impl Setup {
             ips: Vec::new(),
         };
         Self {
-            dir,
+            _dir: dir,
             paths,
             options,
             image,
