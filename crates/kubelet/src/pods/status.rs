@@ -146,6 +146,14 @@ fn has_last_termination(status: &ContainerStatus) -> bool {
         .is_some_and(|s| s.terminated.is_some())
 }
 
+/// A sidecar that started once no longer holds up the pod: it may have exited since (a pod
+/// that finishes stops its sidecars) or be restarting.
+fn sidecar_initialized(status: &ContainerStatus) -> bool {
+    status.started == Some(true)
+        || is_terminated_with(status, |_| true)
+        || has_last_termination(status)
+}
+
 /// Upstream's getPhase.
 fn phase(pod: &Pod, init: &[(Container, ContainerStatus)], app: &[ContainerStatus]) -> String {
     let policy = pod
@@ -157,7 +165,7 @@ fn phase(pod: &Pod, init: &[(Container, ContainerStatus)], app: &[ContainerStatu
     let mut failed_init = 0;
     for (container, status) in init {
         if is_sidecar(container) {
-            if status.started != Some(true) {
+            if !sidecar_initialized(status) {
                 pending_init += 1;
             }
             continue;
@@ -263,7 +271,7 @@ pub fn pod_status(inputs: &StatusInputs<'_>) -> PodStatus {
         .iter()
         .filter(|(c, s)| {
             if is_sidecar(c) {
-                s.started != Some(true)
+                !sidecar_initialized(s)
             } else {
                 !is_terminated_with(s, |code| code == 0)
             }

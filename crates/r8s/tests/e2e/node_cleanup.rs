@@ -25,6 +25,57 @@ pub fn clean_node(dir: &Path) {
     for mount_point in mounts_under(dir) {
         let _ = Command::new("umount").arg("-l").arg(&mount_point).status();
     }
+    remove_pod_cgroups(&pod_uids(dir));
+}
+
+/// The uids of the pods the test's node ran, from its pod log directories
+/// (`<dir>/pod-logs/<namespace>_<name>_<uid>`).
+fn pod_uids(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join("pod-logs")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.rsplit('_').next().map(str::to_string)
+        })
+        .collect()
+}
+
+/// Removes `pod<uid>` cgroups (and any container cgroups left inside) of these pods from every
+/// v1 hierarchy and the unified one. Only empty cgroups can go, so live processes are never hit.
+fn remove_pod_cgroups(uids: &[String]) {
+    if uids.is_empty() {
+        return;
+    }
+    let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else {
+        return;
+    };
+    for hierarchy in hierarchies.flatten() {
+        let kubepods = hierarchy.path().join("kubepods");
+        let candidates = [
+            kubepods.clone(),
+            kubepods.join("burstable"),
+            kubepods.join("besteffort"),
+        ];
+        for parent in candidates {
+            for uid in uids {
+                remove_cgroup_tree(&parent.join(format!("pod{uid}")));
+            }
+        }
+    }
+}
+
+fn remove_cgroup_tree(path: &Path) {
+    if let Ok(children) = std::fs::read_dir(path) {
+        for child in children.flatten() {
+            if child.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                remove_cgroup_tree(&child.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(path);
 }
 
 /// Mount points under `dir` that are still mounted, deepest first.

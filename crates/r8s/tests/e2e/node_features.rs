@@ -454,18 +454,31 @@ fn node_features() {
     check_log_rotation(&server, &test_dir.join("pod-logs"));
     check_sidecar_stops_last(&server, &shared);
 
+    // Every pod goes, so that no pod cgroup of this test stays behind.
+    let uids = jsonpath(&server, &["pods"], "{.items[*].metadata.uid}");
     server.ok(&[
         "delete",
-        "pod",
-        "guaranteed",
-        "burstable",
+        "job",
+        "with-sidecar",
+        "--cascade=foreground",
         "--wait=true",
-        "--timeout=60s",
     ]);
+    server.ok(&["delete", "pods", "--all", "--wait=true", "--timeout=60s"]);
     wait_until(
         &server,
         "the pod cgroups to be removed",
         Duration::from_secs(20),
-        || cgroups.iter().all(|c| !c.exists()),
+        || {
+            cgroups.iter().all(|c| !c.exists())
+                && uids.split_whitespace().all(|uid| {
+                    ["cpu", "memory", "pids"].iter().all(|controller| {
+                        let root = Path::new(CGROUP_FS).join(controller).join("kubepods");
+                        let pod = format!("pod{uid}");
+                        !root.join(&pod).exists()
+                            && !root.join("burstable").join(&pod).exists()
+                            && !root.join("besteffort").join(&pod).exists()
+                    })
+                })
+        },
     );
 }

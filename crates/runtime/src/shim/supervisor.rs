@@ -43,9 +43,9 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| format!("becoming a subreaper: {e}"))?;
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
-    mask.add(Signal::SIGUSR1);
     mask.thread_block()
         .map_err(|e| format!("blocking signals: {e}"))?;
+    mask.add(Signal::SIGUSR1);
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(|e| format!("signalfd: {e}"))?;
     write_atomically(&files.shim_pid(), std::process::id().to_string().as_bytes())
@@ -55,6 +55,14 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
     let runc = Runc::new(&args.runtime, &args.runtime_root);
     runc.create(&args.id, &args.bundle, &files.runc_pid(), stdio)
         .map_err(|e| create_failure_message(&e))?;
+    // SIGUSR1 (reopen the log) is blocked only now: a blocked mask is inherited through exec,
+    // and the container must not start with SIGUSR1 blocked. The runtime sends it only once
+    // init.pid exists, which is written below.
+    let mut reopen = SigSet::empty();
+    reopen.add(Signal::SIGUSR1);
+    reopen
+        .thread_block()
+        .map_err(|e| format!("blocking SIGUSR1: {e}"))?;
     let io = match console {
         Some(console) => terminal_io(args, console.receive_master()?)?,
         None => io,
