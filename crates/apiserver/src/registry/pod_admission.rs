@@ -146,8 +146,12 @@ impl Registry {
             .unwrap_or("default")
             .to_string();
         let account = self.cache.resource("serviceaccounts").and_then(|r| {
-            r.get(&object_key("serviceaccounts", Some(&namespace), &account_name))
-                .map(|o| o.object.clone())
+            r.get(&object_key(
+                "serviceaccounts",
+                Some(&namespace),
+                &account_name,
+            ))
+            .map(|o| o.object.clone())
         });
         if is_mirror || !super::service_account_volume::should_automount(pod, account.as_ref()) {
             return;

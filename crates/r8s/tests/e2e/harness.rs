@@ -117,7 +117,10 @@ impl Server {
                 // unless a test asks for it.
                 .args(["--image-gc-high-threshold", "100"]);
             if !self.extra_args.iter().any(|a| a == "--eviction-hard") {
-                command.args(["--eviction-hard", "memory.available<1Mi,nodefs.available<1%"]);
+                command.args([
+                    "--eviction-hard",
+                    "memory.available<1Mi,nodefs.available<1%",
+                ]);
             }
             command
                 .arg("--pod-log-dir")

@@ -134,7 +134,10 @@ pub fn helper_processes(dir: &Path) -> Vec<u32> {
             continue;
         }
         let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-        if environ.split(|b| *b == 0).any(|var| var == marker.as_slice()) {
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == marker.as_slice())
+        {
             pids.push(pid);
         }
     }

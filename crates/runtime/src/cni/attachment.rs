@@ -42,6 +42,12 @@ impl Attachment {
         json!({ "portMappings": self.port_mappings })
     }
 
+    /// portmap with no ports to map does nothing but pass its `prevResult` on: not run at all
+    /// (one process less per pod start and stop).
+    fn skips(&self, plugin: &str) -> bool {
+        plugin == "portmap" && self.port_mappings.is_empty()
+    }
+
     fn call(&self, command: &str, plugin: &str, stdin: Value) -> PluginCall {
         PluginCall {
             plugin: plugin.to_owned(),
@@ -128,6 +134,9 @@ pub async fn add_list(
     let runtime_config = attachment.runtime_config();
     let mut prev: Option<Value> = None;
     for (kind, config) in plugins_of(conflist)? {
+        if attachment.skips(&kind) {
+            continue;
+        }
         let stdin = plugin_stdin(config, prev.as_ref(), &runtime_config);
         let result = exec
             .exec(&attachment.call("ADD", &kind, stdin))
@@ -150,6 +159,9 @@ pub async fn check_list(
 ) -> Result<(), CniError> {
     let runtime_config = attachment.runtime_config();
     for (kind, config) in plugins_of(conflist)? {
+        if attachment.skips(&kind) {
+            continue;
+        }
         let stdin = plugin_stdin(config, Some(cached), &runtime_config);
         exec.exec(&attachment.call("CHECK", &kind, stdin)).await?;
     }
@@ -165,6 +177,9 @@ pub async fn del_list(
 ) -> Result<(), CniError> {
     let runtime_config = attachment.runtime_config();
     for (kind, config) in plugins_of(conflist)?.into_iter().rev() {
+        if attachment.skips(&kind) {
+            continue;
+        }
         let stdin = plugin_stdin(config, cached, &runtime_config);
         exec.exec(&attachment.call("DEL", &kind, stdin)).await?;
     }
@@ -262,6 +277,34 @@ mod tests {
         assert!(calls
             .iter()
             .all(|c| c.stdin["prevResult"] == bridge_result()));
+    }
+
+    #[tokio::test]
+    async fn portmap_is_left_out_when_there_are_no_ports_to_map() {
+        let fake = RecordingPluginExec::default();
+        fake.answer_add("bridge", bridge_result());
+        let list = bridge_conflist("10.88.0.0/24", Path::new("/state"));
+        let without_ports = Attachment {
+            port_mappings: Vec::new(),
+            ..attachment()
+        };
+        let result = add_list(&fake, &list, &without_ports).await.unwrap();
+        assert_eq!(result, bridge_result());
+        del_list(&fake, &list, &without_ports, Some(&result))
+            .await
+            .unwrap();
+        let plugins: Vec<_> = fake
+            .recorded()
+            .into_iter()
+            .map(|c| (c.plugin, c.command))
+            .collect();
+        assert_eq!(
+            plugins,
+            [
+                ("bridge".to_owned(), "ADD".to_owned()),
+                ("bridge".to_owned(), "DEL".to_owned())
+            ]
+        );
     }
 
     #[tokio::test]

@@ -21,7 +21,9 @@ pub fn bridge_conflist(pod_cidr: &str, ipam_data_dir: &Path) -> Value {
                 "type": "bridge",
                 "bridge": BRIDGE_NAME,
                 "isGateway": true,
-                "ipMasq": true,
+                // One rule for the whole CIDR instead (`masquerade`): per-pod iptables calls
+                // serialise pod starts.
+                "ipMasq": false,
                 "hairpinMode": true,
                 "ipam": {
                     "type": "host-local",
@@ -70,7 +72,7 @@ mod tests {
         assert_eq!(plugins[0]["type"], "bridge");
         assert_eq!(plugins[0]["bridge"], "r8s0");
         assert_eq!(plugins[0]["isGateway"], true);
-        assert_eq!(plugins[0]["ipMasq"], true);
+        assert_eq!(plugins[0]["ipMasq"], false);
         assert_eq!(plugins[0]["hairpinMode"], true);
         assert_eq!(plugins[0]["ipam"]["type"], "host-local");
         assert_eq!(plugins[0]["ipam"]["ranges"][0][0]["subnet"], "10.88.0.0/24");

@@ -7,6 +7,7 @@
 mod attachment;
 mod conflist;
 mod error;
+mod masquerade;
 mod network;
 mod plugin_exec;
 mod result;
@@ -14,6 +15,9 @@ mod result;
 pub use attachment::{Attachment, PortMappingArg};
 pub use conflist::{bridge_conflist, loopback_config, CONFLIST_FILE, NETWORK_NAME};
 pub use error::CniError;
+pub use masquerade::{
+    IptablesMasquerade, Masquerade, NoMasquerade, RecordingMasquerade, MASQUERADE_CHAIN,
+};
 pub use network::PodNetwork;
 pub use plugin_exec::{BinaryPluginExec, PluginCall, PluginExec, RecordingPluginExec};
 pub use result::PodIps;

@@ -9,13 +9,14 @@ use serde_json::Value;
 
 use super::attachment::{self, Attachment};
 use super::conflist::{self, CONFLIST_FILE};
-use super::{CniError, PluginExec};
+use super::{CniError, Masquerade, NoMasquerade, PluginExec};
 
 pub struct PodNetwork {
     exec: Arc<dyn PluginExec>,
     conf_dir: PathBuf,
     ipam_dir: PathBuf,
     conflist: RwLock<Option<Value>>,
+    masquerade: Arc<dyn Masquerade>,
 }
 
 impl PodNetwork {
@@ -25,11 +26,38 @@ impl PodNetwork {
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
             .filter(|list| conflist::pod_cidr_of(list).is_some());
-        Self {
+        let network = Self {
             exec,
             conf_dir: conf_dir.to_path_buf(),
             ipam_dir: ipam_dir.to_path_buf(),
-            conflist: RwLock::new(existing),
+            conflist: RwLock::new(None),
+            masquerade: Arc::new(NoMasquerade),
+        };
+        if let Some(cidr) = existing.as_ref().and_then(conflist::pod_cidr_of) {
+            if existing.as_ref() == Some(&conflist::bridge_conflist(&cidr, ipam_dir)) {
+                if let Ok(mut current) = network.conflist.write() {
+                    *current = existing;
+                }
+            } else if let Err(error) = network.set_pod_cidr(&cidr) {
+                // A list an older r8s wrote: rewritten as this one writes it.
+                tracing::warn!(%error, "rewriting the CNI network list");
+            }
+        }
+        network
+    }
+
+    /// From now on keeps the pod CIDR's masquerade rule in place (at once when the CIDR is known).
+    pub fn with_masquerade(mut self, masquerade: Arc<dyn Masquerade>) -> Self {
+        self.masquerade = masquerade;
+        if let Some(cidr) = self.pod_cidr() {
+            self.ensure_masquerade(&cidr);
+        }
+        self
+    }
+
+    fn ensure_masquerade(&self, pod_cidr: &str) {
+        if let Err(error) = self.masquerade.ensure(pod_cidr) {
+            tracing::warn!(pod_cidr, %error, "pods cannot reach beyond the node: masquerade rule");
         }
     }
 
@@ -68,6 +96,7 @@ impl PodNetwork {
         if let Ok(mut current) = self.conflist.write() {
             *current = Some(list);
         }
+        self.ensure_masquerade(pod_cidr);
         tracing::info!(pod_cidr, "CNI network configured");
         Ok(())
     }
@@ -155,8 +184,30 @@ mod tests {
         assert!(network.is_ready());
         assert!(conf.join("10-r8s.conflist").exists());
 
-        let reopened = PodNetwork::open(&conf, &dir.path().join("ipam"), fake);
+        let reopened = PodNetwork::open(&conf, &dir.path().join("ipam"), fake.clone());
         assert_eq!(reopened.pod_cidr().as_deref(), Some("10.88.0.0/24"));
+
+        let masquerade = Arc::new(crate::cni::RecordingMasquerade::default());
+        let _with_rule = PodNetwork::open(&conf, &dir.path().join("ipam"), fake)
+            .with_masquerade(masquerade.clone());
+        assert_eq!(*masquerade.ensured.lock().unwrap(), ["10.88.0.0/24"]);
+    }
+
+    #[test]
+    fn a_list_written_by_an_older_version_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("net.d");
+        let ipam = dir.path().join("ipam");
+        let mut old = conflist::bridge_conflist("10.88.0.0/24", &ipam);
+        old["plugins"][0]["ipMasq"] = Value::Bool(true);
+        std::fs::create_dir_all(&conf).unwrap();
+        std::fs::write(conf.join(CONFLIST_FILE), old.to_string()).unwrap();
+        let fake: Arc<dyn PluginExec> = Arc::new(RecordingPluginExec::default());
+        let network = PodNetwork::open(&conf, &ipam, fake);
+        assert_eq!(network.pod_cidr().as_deref(), Some("10.88.0.0/24"));
+        let written: Value =
+            serde_json::from_slice(&std::fs::read(conf.join(CONFLIST_FILE)).unwrap()).unwrap();
+        assert_eq!(written["plugins"][0]["ipMasq"], false);
     }
 
     #[test]
@@ -193,8 +244,8 @@ mod tests {
             [
                 ("loopback".to_owned(), "lo".to_owned()),
                 ("bridge".to_owned(), "eth0".to_owned()),
-                ("portmap".to_owned(), "eth0".to_owned())
-            ]
+            ],
+            "portmap is not run for a pod without hostPorts"
         );
     }
 }

@@ -53,9 +53,12 @@ impl Containers {
     }
 
     pub async fn list(&self, filter: Option<&cri::ContainerFilter>) -> Vec<cri::Container> {
-        let records: Vec<ContainerRecord> = self.records.read().await.values().cloned().collect();
-        let mut containers: Vec<cri::Container> = records
-            .iter()
+        // Filtered before cloning: every pod worker lists its own containers each second.
+        let records: Vec<ContainerRecord> = self
+            .records
+            .read()
+            .await
+            .values()
             .filter(|r| match filter {
                 None => true,
                 Some(f) => {
@@ -65,6 +68,10 @@ impl Containers {
                         && labels_match(&r.config.labels, &f.label_selector)
                 }
             })
+            .cloned()
+            .collect();
+        let mut containers: Vec<cri::Container> = records
+            .iter()
             .map(|r| cri::Container {
                 id: r.id.clone(),
                 pod_sandbox_id: r.sandbox_id.clone(),

@@ -19,12 +19,22 @@ impl SandboxFilter {
         state: cri::PodSandboxState,
         labels: &HashMap<String, String>,
     ) -> bool {
+        self.matches_lazily(id, || state, labels)
+    }
+
+    /// `matches`, asking for the state (a look at the pause process) only when id and labels fit.
+    pub fn matches_lazily(
+        &self,
+        id: &str,
+        state: impl FnOnce() -> cri::PodSandboxState,
+        labels: &HashMap<String, String>,
+    ) -> bool {
         id.starts_with(&self.id)
-            && self.state.is_none_or(|wanted| wanted == state)
             && self
                 .labels
                 .iter()
                 .all(|(key, value)| labels.get(key) == Some(value))
+            && self.state.is_none_or(|wanted| wanted == state())
     }
 }
 

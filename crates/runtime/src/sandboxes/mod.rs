@@ -79,7 +79,11 @@ impl Sandboxes {
         let exec = Arc::new(BinaryPluginExec {
             bin_dir: options.cni_bin_dir.clone(),
         });
-        Self::open_with(paths, options, exec).await
+        let mut sandboxes = Self::open_with(paths, options, exec).await?;
+        sandboxes.network = sandboxes
+            .network
+            .with_masquerade(Arc::new(crate::cni::IptablesMasquerade::default()));
+        Ok(sandboxes)
     }
 
     /// `open` with the given way of running CNI plugins.

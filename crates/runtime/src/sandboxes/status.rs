@@ -77,7 +77,9 @@ impl Sandboxes {
         let records = self.records.read().await;
         let mut list: Vec<cri::PodSandbox> = records
             .values()
-            .filter(|record| filter.matches(&record.id, state_of(record), &record.config.labels))
+            .filter(|record| {
+                filter.matches_lazily(&record.id, || state_of(record), &record.config.labels)
+            })
             .map(summary_of)
             .collect();
         list.sort_by_key(|sandbox| sandbox.created_at);
@@ -95,7 +97,9 @@ impl Sandboxes {
         let records = self.records.read().await;
         records
             .values()
-            .filter(|record| filter.matches(&record.id, state_of(record), &record.config.labels))
+            .filter(|record| {
+                filter.matches_lazily(&record.id, || state_of(record), &record.config.labels)
+            })
             .map(stats_of)
             .collect()
     }
