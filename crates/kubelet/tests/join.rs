@@ -10,16 +10,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kubelet::bootstrap::join;
-use kubelet::KubeletError;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-
-fn status_code(error: &KubeletError) -> Option<u16> {
-    match error {
-        KubeletError::Kube(kube::Error::Api(status)) => Some(status.code),
-        _ => None,
-    }
-}
 
 fn kube_status(error: &kube::Error) -> Option<u16> {
     match error {
