@@ -133,6 +133,9 @@ impl PodWorker {
         let state = pod_runtime_state(&ctx.cri, &uid).await?;
         if is_terminal(&pod) {
             self.stop_finished_pod(&state).await?;
+            // Containers stopped here (an evicted pod's) are reported terminated.
+            let state = pod_runtime_state(&ctx.cri, &uid).await?;
+            self.write_status(&pod, &state).await?;
             return Ok(Outcome::Continue);
         }
         let volumes = match ctx.volumes.setup(&pod).await {
@@ -377,19 +380,34 @@ impl PodWorker {
         }
         let key = PodKey::of(pod);
         let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &key.namespace);
-        let patch = json!({"status": value});
+        // The status was computed from this version of the pod: if someone else wrote it since
+        // (the eviction manager failing it, say), the write must not undo theirs.
+        let mut patch = json!({"status": value});
+        if let Some(version) = &pod.metadata.resource_version {
+            patch["metadata"] = json!({ "resourceVersion": version });
+        }
         match pods
             .patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
         {
             Ok(updated) => {
                 self.written_status = Some(value);
+                self.pod.metadata.resource_version = updated.metadata.resource_version.clone();
                 if is_terminal(&updated) {
                     self.pod.status = updated.status;
                 }
                 Ok(())
             }
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 409 => {
+                // Take the newer pod; the next sync computes from it.
+                if let Some(fresh) = pods.get_opt(&key.name).await? {
+                    if fresh.metadata.uid == self.pod.metadata.uid {
+                        self.pod = fresh;
+                    }
+                }
+                Ok(())
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -34,6 +34,9 @@ pub struct PodsBenchArgs {
     /// Concurrent create requests.
     #[arg(long, default_value_t = 10)]
     pub concurrency: usize,
+    /// Pace the creates at this many pods per second (0: all at once, a burst).
+    #[arg(long, default_value_t = 0.0)]
+    pub qps: f64,
     /// Give up when no pod became Running for this many seconds.
     #[arg(long, default_value_t = 120)]
     pub stall_timeout: u64,
@@ -99,8 +102,13 @@ pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
         }
     }
     let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    let pacing = if args.qps > 0.0 {
+        format!("paced at {} pods/s", args.qps)
+    } else {
+        "all at once".to_string()
+    };
     println!(
-        "bench pods: {} pods on node {node}, image {}, {} concurrent creates",
+        "bench pods: {} pods on node {node}, image {}, {} concurrent creates, {pacing}",
         args.pods, args.image, args.concurrency
     );
 
@@ -109,12 +117,17 @@ pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let names: Vec<String> = (0..args.pods).map(|i| format!("bench-{i}")).collect();
-    futures::stream::iter(names)
-        .map(|name| {
+    let qps = args.qps;
+    futures::stream::iter(names.into_iter().enumerate())
+        .map(|(index, name)| {
             let pods = pods.clone();
             let created_at = created_at.clone();
             let pod = bench_pod(name.clone(), &node, &args.image);
             async move {
+                if qps > 0.0 {
+                    let due = started + Duration::from_secs_f64(index as f64 / qps);
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 if let Ok(mut map) = created_at.lock() {
                     map.insert(name, Instant::now());
                 }

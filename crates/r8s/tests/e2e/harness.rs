@@ -23,7 +23,12 @@ pub struct Server {
     /// Set for servers that run a node: the server, kubectl and everything it starts live in a
     /// network namespace of the test's own, with no default route.
     netns: Option<crate::netns::TestNetns>,
+    /// Node tests run one at a time: each runs many real containers, and on two cores several
+    /// at once starve each other's kubectl and kubelet past the tests' deadlines.
+    _node_turn: Option<std::sync::MutexGuard<'static, ()>>,
 }
+
+static NODE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Server {
     pub fn start() -> Self {
@@ -38,6 +43,7 @@ impl Server {
             port: free_port(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             netns: None,
+            _node_turn: None,
         };
         server.launch();
         server
@@ -45,6 +51,9 @@ impl Server {
 
     /// A server with its local node agent, inside a fresh network namespace.
     pub fn start_with_node(extra_args: &[&str]) -> Self {
+        let node_turn = NODE_TURN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("temp dir");
         let netns = crate::netns::TestNetns::create();
         let mut server = Server {
@@ -53,6 +62,7 @@ impl Server {
             port: 6443,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             netns: Some(netns),
+            _node_turn: Some(node_turn),
         };
         let images = server.data_dir().join("agent/images");
         std::fs::create_dir_all(&images).expect("image archive dir");

@@ -231,7 +231,8 @@ fn check_log_rotation(server: &Server, log_root: &Path) {
         "new lines in the reopened log",
         Duration::from_secs(10),
         || {
-            std::fs::read_to_string(&current).is_ok_and(|t| t.contains("tick-"))
+            // Two whole lines at least, for the --tail 2 below.
+            std::fs::read_to_string(&current).is_ok_and(|t| t.matches("tick-").count() >= 2)
                 && std::fs::metadata(&current).map(|m| m.len()).unwrap_or(0) > size_after_rotation
         },
     );

@@ -109,11 +109,18 @@ pub(super) async fn send_status(outgoing: &mpsc::Sender<Message>, status: &serde
     let _ = outgoing.send(Message::Binary(message)).await;
 }
 
+/// How long the first frame is held back after the upgrade. client-go's WebSocket executor
+/// starts reading frames concurrently with creating its stdout/stderr/error streams and drops
+/// frames for streams it has not created yet (logging "Unknown stream id"); a command that
+/// prints and exits at once would otherwise lose its output and status to that race.
+const CLIENT_STREAM_SETUP_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Sends queued messages in order; when the queue closes, closes the connection normally.
 pub(super) async fn send_messages<K>(mut sink: K, mut queued: mpsc::Receiver<Message>)
 where
     K: futures::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
 {
+    tokio::time::sleep(CLIENT_STREAM_SETUP_GRACE).await;
     while let Some(message) = queued.recv().await {
         if let Err(e) = sink.send(message).await {
             tracing::debug!(error = %e, "exec: sending failed");
