@@ -95,17 +95,14 @@ fn pod_events(server: &Server, name: &str) -> Vec<String> {
 }
 
 fn waiting_state(server: &Server, name: &str) -> (String, String) {
-    let reason = jsonpath(
+    // One read for both fields: two reads could straddle a status change.
+    let both = jsonpath(
         server,
         &["pod", name],
-        "{.status.containerStatuses[0].state.waiting.reason}",
+        "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}{.status.containerStatuses[0].state.waiting.message}",
     );
-    let message = jsonpath(
-        server,
-        &["pod", name],
-        "{.status.containerStatuses[0].state.waiting.message}",
-    );
-    (reason, message)
+    let (reason, message) = both.split_once('\n').unwrap_or((both.as_str(), ""));
+    (reason.to_string(), message.to_string())
 }
 
 fn run_ok(command: &mut Command, what: &str) -> String {
