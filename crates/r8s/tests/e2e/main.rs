@@ -17,6 +17,7 @@ mod node_images;
 mod node_join;
 mod node_lifecycle;
 mod node_static_pods;
+mod node_support;
 mod node_volumes;
 mod python_client;
 mod startup;

@@ -6,37 +6,10 @@ use std::time::{Duration, Instant};
 
 use crate::harness::Server;
 use crate::node_cleanup::{helper_processes, mounts_under};
+use crate::node_support::{can_run_containers, wait_until};
 
 /// The test image: Debian's static busybox, built into an OCI archive and imported at start.
 pub const BUSYBOX: &str = "docker.io/library/busybox:1.35";
-
-fn can_run_containers() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let tools = ["/bin/busybox", "/usr/lib/cni/bridge"]
-        .iter()
-        .all(|p| std::path::Path::new(p).exists())
-        && Command::new("runc").arg("--version").output().is_ok();
-    if !(root && tools) {
-        eprintln!("skipping: needs root, runc, /bin/busybox and /usr/lib/cni (scripts/test.sh installs them)");
-    }
-    root && tools
-}
-
-fn wait_until(server: &Server, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\nserver log tail:\n{}",
-            crate::harness::tail(&server.log())
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn pod_phase(server: &Server, name: &str) -> String {
     let out = server.kubectl(&["get", "pod", name, "-o", "jsonpath={.status.phase}"]);

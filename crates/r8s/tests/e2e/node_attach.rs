@@ -1,27 +1,12 @@
 //! `kubectl attach`, `kubectl run -it` and `kubectl exec -it` against real containers: stdin and
 //! terminals through the shim's attach socket, driven through a pseudo-terminal (`script`).
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use crate::harness::{Server, KUBECTL};
 use crate::node_agent::BUSYBOX;
-
-fn can_run_containers() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let tools = ["/bin/busybox", "/usr/lib/cni/bridge", "/usr/bin/script"]
-        .iter()
-        .all(|p| std::path::Path::new(p).exists())
-        && Command::new("runc").arg("--version").output().is_ok();
-    if !(root && tools) {
-        eprintln!("skipping: needs root, runc, /bin/busybox, /usr/lib/cni and script (util-linux)");
-    }
-    root && tools
-}
+use crate::node_support::can_run_containers;
 
 fn wait_until(server: &Server, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -3,51 +3,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::harness::{manifest, path_str, Server};
 use crate::netns::NODE_IP;
 use crate::node_agent::BUSYBOX;
+use crate::node_support::{can_run_containers, wait_until};
 
 const CGROUP_FS: &str = "/sys/fs/cgroup";
-
-fn can_run_containers() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let tools = [
-        "/bin/busybox",
-        "/usr/lib/cni/bridge",
-        "/usr/lib/cni/portmap",
-    ]
-    .iter()
-    .all(|p| Path::new(p).exists())
-        && Command::new("runc").arg("--version").output().is_ok();
-    if !(root && tools) {
-        eprintln!("skipping: needs root, runc, /bin/busybox and /usr/lib/cni");
-    }
-    root && tools
-}
 
 fn has_iptables() -> bool {
     Command::new("iptables")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-fn wait_until(server: &Server, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\nserver log tail:\n{}",
-            crate::harness::tail(&server.log())
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 fn jsonpath(server: &Server, kind_name: &[&str], path: &str) -> String {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::harness::{path_str, Server};
 use crate::netns::NODE_IP;
 use crate::node_agent::BUSYBOX;
+use crate::node_support::wait_until;
 
 const REGISTRY_PORT: u16 = 5000;
 /// Pods here need no API token (which keeps them independent of TokenRequest).
@@ -34,18 +35,6 @@ fn can_run(programs: &[&str]) -> bool {
         return false;
     }
     true
-}
-
-fn wait_until(server: &Server, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\nserver log tail:\n{}",
-            crate::harness::tail(&server.log())
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn jsonpath(server: &Server, args: &[&str], path: &str) -> String {

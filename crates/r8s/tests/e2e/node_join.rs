@@ -8,26 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{manifest, path_str, tail, Server, KUBECTL};
 use crate::netns::{TestNetns, AGENT_IP};
+use crate::node_support::can_run_containers;
 
 const AGENT_NODE: &str = "r8s-e2e-agent";
 const SERVER_URL: &str = "https://192.168.77.2:6443";
 const ISSUED_LOG_LINE: &str = "requested a node client certificate";
-
-fn can_run_containers() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let tools = ["/bin/busybox", "/usr/lib/cni/bridge", "/usr/bin/curl"]
-        .iter()
-        .all(|p| Path::new(p).exists())
-        && Command::new("runc").arg("--version").output().is_ok();
-    if !(root && tools) {
-        eprintln!("skipping: needs root, runc, curl, /bin/busybox and /usr/lib/cni");
-    }
-    root && tools
-}
 
 /// `r8s agent` on the second machine, with a data directory of its own; killed and cleaned
 /// (containers, shims, pause processes, mounts, namespace) when dropped.

@@ -4,41 +4,14 @@
 //! The pods mount no service account token: nothing here needs one.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::harness::{Server, KUBECTL};
 use crate::node_agent::BUSYBOX;
-
-fn can_run_containers() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let tools = ["/bin/busybox", "/usr/lib/cni/bridge"]
-        .iter()
-        .all(|p| std::path::Path::new(p).exists())
-        && Command::new("runc").arg("--version").output().is_ok();
-    if !(root && tools) {
-        eprintln!("skipping: needs root, runc, /bin/busybox and /usr/lib/cni");
-    }
-    root && tools
-}
-
-fn wait_until(server: &Server, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\nserver log tail:\n{}",
-            crate::harness::tail(&server.log())
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use crate::node_support::{can_run_containers, wait_until};
 
 fn pod(server: &Server, name: &str) -> Value {
     server.get_json(&["pod", name])

@@ -1,29 +1,13 @@
 //! Static pods with their mirror pods, the stats summary, and node-pressure eviction on the
 //! local node agent of `r8s server`.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::harness::Server;
 use crate::node_agent::BUSYBOX;
-
-fn can_run_containers() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let tools = ["/bin/busybox", "/usr/lib/cni/bridge"]
-        .iter()
-        .all(|p| std::path::Path::new(p).exists())
-        && Command::new("runc").arg("--version").output().is_ok();
-    if !(root && tools) {
-        eprintln!("skipping: needs root, runc, /bin/busybox and /usr/lib/cni");
-    }
-    root && tools
-}
+use crate::node_support::can_run_containers;
 
 fn wait_for<T>(
     server: &Server,

@@ -1,39 +1,11 @@
 //! Volumes, environment and security context of real containers on the local node agent, checked
 //! from inside the containers with `kubectl exec`.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::harness::{manifest, path_str, Server};
 use crate::node_agent::BUSYBOX;
-
-fn can_run_containers() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let tools = ["/bin/busybox", "/usr/lib/cni/bridge"]
-        .iter()
-        .all(|p| std::path::Path::new(p).exists())
-        && Command::new("runc").arg("--version").output().is_ok();
-    if !(root && tools) {
-        eprintln!("skipping: needs root, runc, /bin/busybox and /usr/lib/cni");
-    }
-    root && tools
-}
-
-fn wait_until(server: &Server, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\nserver log tail:\n{}",
-            crate::harness::tail(&server.log())
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
+use crate::node_support::{can_run_containers, wait_until};
 
 /// `sh -c script` inside `pod` (container `container` when given); stdout, exit code, stderr.
 fn exec(
