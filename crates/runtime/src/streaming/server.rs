@@ -25,9 +25,7 @@ use super::websocket_handshake::{
     is_spdy_upgrade, is_websocket_upgrade, offered_stream_protocols, offered_subprotocols, refused,
     spdy_accepted, websocket_accepted, Body,
 };
-use super::{
-    AttachTarget, ChannelProtocol, ExecTarget, ForwardTarget, StreamRequest, StreamingError,
-};
+use super::{ChannelProtocol, ForwardTarget, StreamRequest, StreamingError};
 
 /// The WebSocket subprotocol of SPDY tunneled in WebSocket (client-go's port-forward).
 const SPDY_TUNNEL_SUBPROTOCOL: &str = "SPDY/3.1+portforward.k8s.io";
@@ -115,12 +113,19 @@ fn route(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
     let parked = shared.requests.consume(token, Instant::now());
     match parked {
         Some(StreamRequest::Exec(target)) if verb == "exec" => {
-            upgrade_exec(request, target, shared.runner.clone())
+            let runner = shared.runner.clone();
+            upgrade_channel_session(request, "exec", move |socket, protocol| {
+                serve_exec(socket, protocol, target, runner)
+            })
         }
         Some(StreamRequest::PortForward(target)) if verb == "portforward" => {
             upgrade_port_forward(request, target)
         }
-        Some(StreamRequest::Attach(target)) if verb == "attach" => upgrade_attach(request, target),
+        Some(StreamRequest::Attach(target)) if verb == "attach" => {
+            upgrade_channel_session(request, "attach", move |socket, protocol| {
+                serve_attach(socket, protocol, target)
+            })
+        }
         _ => refused(
             StatusCode::NOT_FOUND,
             format!("unknown or expired token for {verb}"),
@@ -128,50 +133,23 @@ fn route(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
     }
 }
 
-fn upgrade_exec(
-    mut request: Request<Incoming>,
-    target: ExecTarget,
-    runner: Arc<dyn ExecRunner>,
-) -> Response<Body> {
-    if !is_websocket_upgrade(request.headers()) {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "exec needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)",
-        );
-    }
-    let offered = offered_subprotocols(request.headers());
-    let Some(protocol) = ChannelProtocol::negotiate(offered.iter().map(String::as_str)) else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "unsupported subprotocols {offered:?}: want v5.channel.k8s.io or v4.channel.k8s.io"
-            ),
-        );
-    };
-    let response = websocket_accepted(request.headers(), protocol.name());
-    let upgrade = hyper::upgrade::on(&mut request);
-    tokio::spawn(async move {
-        match upgrade.await {
-            Ok(upgraded) => {
-                let socket = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    WebSocketRole::Server,
-                    None,
-                )
-                .await;
-                serve_exec(socket, protocol, target, runner).await;
-            }
-            Err(e) => tracing::debug!(error = %e, "exec: upgrade failed"),
-        }
-    });
-    response
-}
+/// The socket a channel session (exec, attach) runs on once the upgrade completes.
+type ChannelSocket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
-fn upgrade_attach(mut request: Request<Incoming>, target: AttachTarget) -> Response<Body> {
+/// Accepts a WebSocket upgrade speaking the channel protocol (v5/v4) and runs `session` on it.
+fn upgrade_channel_session<F, Fut>(
+    mut request: Request<Incoming>,
+    verb: &'static str,
+    session: F,
+) -> Response<Body>
+where
+    F: FnOnce(ChannelSocket, ChannelProtocol) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     if !is_websocket_upgrade(request.headers()) {
         return refused(
             StatusCode::BAD_REQUEST,
-            "attach needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)",
+            format!("{verb} needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)"),
         );
     }
     let offered = offered_subprotocols(request.headers());
@@ -194,9 +172,9 @@ fn upgrade_attach(mut request: Request<Incoming>, target: AttachTarget) -> Respo
                     None,
                 )
                 .await;
-                serve_attach(socket, protocol, target).await;
+                session(socket, protocol).await;
             }
-            Err(e) => tracing::debug!(error = %e, "attach: upgrade failed"),
+            Err(e) => tracing::debug!(error = %e, verb, "upgrade failed"),
         }
     });
     response
