@@ -97,6 +97,16 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
             .with_context(|| format!("--node-label {label:?} is not key=value"))?;
         options.node_labels.insert(key.into(), value.into());
     }
+    crate::networking::spawn(
+        crate::networking::NodeNetwork {
+            client: client.clone(),
+            node_name: &node_name,
+            node_ip,
+            args: &config.node,
+        },
+        &mut tasks,
+        &cancel,
+    )?;
     let stop = cancel.clone();
     tasks.spawn(async move { kubelet::run(client, options, stop).await.context("kubelet") });
     tracing::info!(node = %node_name, %node_ip, "node agent started");

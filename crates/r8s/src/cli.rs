@@ -78,6 +78,53 @@ pub struct NodeArgs {
     /// Container log files are rotated past this size (a quantity: `10Mi`, `100Ki`).
     #[arg(long, hide = true, default_value = "10Mi")]
     pub container_log_max_size: String,
+    /// Pod network; each node gets a /24 of it.
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// Service virtual IPs are allocated from (and routed only on the node within) this network.
+    #[arg(long, default_value = "10.43.0.0/16")]
+    pub service_cidr: String,
+    /// How pod CIDRs of other nodes are reached: `vxlan` (any network), `host-gw` (nodes on one
+    /// link), `none` (single node, or another network plugin).
+    #[arg(long, value_enum, default_value_t = PodNetworkBackend::Vxlan)]
+    pub pod_network: PodNetworkBackend,
+    /// Built-in components not to run, repeatable.
+    #[arg(long = "disable", value_enum)]
+    pub disable: Vec<Component>,
+    /// The ingress controller's HTTP port on the node's addresses.
+    #[arg(long, default_value_t = 80)]
+    pub ingress_http_port: u16,
+    /// The ingress controller's HTTPS port on the node's addresses.
+    #[arg(long, default_value_t = 443)]
+    pub ingress_https_port: u16,
+}
+
+impl NodeArgs {
+    pub fn runs(&self, component: Component) -> bool {
+        !self.disable.contains(&component)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PodNetworkBackend {
+    Vxlan,
+    HostGw,
+    None,
+}
+
+/// Built-in components that `--disable` turns off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Component {
+    /// The nftables service proxy (kube-proxy).
+    ServiceProxy,
+    /// Cluster DNS.
+    Dns,
+    /// The ingress controller.
+    Ingress,
+    /// NetworkPolicy enforcement.
+    NetworkPolicy,
+    /// The LoadBalancer Service controller (servers only).
+    Servicelb,
 }
 
 #[derive(Debug, Args)]
@@ -131,8 +178,6 @@ pub struct ServerArgs {
     /// Empty for the embedded store; `http://host:2379[,...]` for etcd.
     #[arg(long, default_value = "")]
     pub datastore_endpoint: String,
-    #[arg(long, default_value = "10.43.0.0/16")]
-    pub service_cidr: String,
     #[arg(long, default_value = "30000-32767")]
     pub service_node_port_range: String,
     /// Run the control plane only, without the local node agent.
@@ -144,9 +189,6 @@ pub struct ServerArgs {
     /// Do not run the controller manager in this server.
     #[arg(long)]
     pub disable_controller_manager: bool,
-    /// Pod network; each node gets a /24 of it.
-    #[arg(long, default_value = "10.42.0.0/16")]
-    pub cluster_cidr: String,
     /// How long a node may stay silent before it is marked NotReady (Unknown).
     #[arg(long, default_value = "40s")]
     pub node_monitor_grace_period: String,

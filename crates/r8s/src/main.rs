@@ -10,6 +10,7 @@ mod host_addresses;
 mod image_command;
 mod kube_client;
 mod logging;
+mod networking;
 mod server_command;
 mod shutdown;
 mod sim_command;

@@ -30,8 +30,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started_at = Instant::now();
     let api = ApiConfig {
-        service_cidr: parse_ipv4_cidr(&args.service_cidr).with_context(|| {
-            format!("--service-cidr {:?} is not an IPv4 CIDR", args.service_cidr)
+        service_cidr: parse_ipv4_cidr(&args.node.service_cidr).with_context(|| {
+            format!("--service-cidr {:?} is not an IPv4 CIDR", args.node.service_cidr)
         })?,
         node_port_range: parse_port_range(&args.service_node_port_range).with_context(|| {
             format!(
@@ -67,7 +67,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         crate::control_loops::ControlLoops {
             controller_manager: !args.disable_controller_manager,
             scheduler: !args.disable_scheduler,
-            cluster_cidr: args.cluster_cidr.clone(),
+            cluster_cidr: args.node.cluster_cidr.clone(),
             node_monitor_grace_period: parse_duration(&args.node_monitor_grace_period)
                 .with_context(|| {
                     format!(

@@ -20,6 +20,12 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("sim", &["api"][..]),
         ("runtime", &[][..]),
         ("kubelet", &["api"][..]),
+        ("nftables", &[][..]),
+        ("proxy", &["nftables"][..]),
+        ("dns", &[][..]),
+        ("podnetwork", &[][..]),
+        ("ingress", &[][..]),
+        ("netpol", &["nftables"][..]),
         (
             "r8s",
             &[
@@ -34,6 +40,12 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "sim",
                 "runtime",
                 "kubelet",
+                "nftables",
+                "proxy",
+                "dns",
+                "podnetwork",
+                "ingress",
+                "netpol",
             ][..],
         ),
     ])

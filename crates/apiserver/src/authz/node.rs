@@ -60,6 +60,44 @@ const NODE_RULES: &[Rule] = &[
         resources: &["nodes", "nodes/status"],
         scope: Scope::OwnObject,
     },
+    // The node's networking components: pod network, service proxy, DNS, NetworkPolicy, ingress.
+    Rule {
+        verbs: READ,
+        group: "",
+        resources: &["namespaces"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: READ,
+        group: "networking.k8s.io",
+        resources: &["networkpolicies", "ingresses", "ingressclasses"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create"],
+        group: "networking.k8s.io",
+        resources: &["ingressclasses"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["update", "patch"],
+        group: "networking.k8s.io",
+        resources: &["ingresses/status"],
+        scope: Scope::Any,
+    },
+    // Cluster DNS registers each node's server behind the `kube-dns` Service it creates.
+    Rule {
+        verbs: &["create"],
+        group: "",
+        resources: &["services"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create", "update", "patch", "delete"],
+        group: "discovery.k8s.io",
+        resources: &["endpointslices"],
+        scope: Scope::Any,
+    },
     // Mirror pods are created, and finished pods deleted, by the node running them.
     Rule {
         verbs: &["create", "delete"],
