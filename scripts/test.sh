@@ -7,9 +7,10 @@ missing=()
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 # The node agent's tests run real containers: runc, Debian's CNI plugins, busybox for the test
 # image, a local registry and skopeo for pull tests, containerd as a second CRI runtime, iproute2
-# and nsenter for the tests' network namespaces.
+# and nsenter for the tests' network namespaces, nftables for the service proxy and NetworkPolicy.
 command -v runc >/dev/null || missing+=(runc)
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
 [ -x /bin/busybox ] || missing+=(busybox-static)

@@ -20,6 +20,8 @@ pub struct ResolvedPort {
 pub struct PodEndpoint {
     pub ip: String,
     pub node_name: Option<String>,
+    /// The pod's hostname when its subdomain names this Service (DNS `<hostname>.<service>`).
+    pub hostname: Option<String>,
     pub pod_name: String,
     pub pod_namespace: String,
     pub pod_uid: Option<String>,
@@ -57,9 +59,19 @@ pub fn pod_endpoint(
         .filter_map(|port| resolve_port(port, pod))
         .collect();
     ports.sort();
+    let hostname = pod.spec.as_ref().and_then(|pod_spec| {
+        let in_service_subdomain = pod_spec.subdomain.as_deref()
+            == service.metadata.name.as_deref()
+            && pod.metadata.namespace == service.metadata.namespace;
+        pod_spec
+            .hostname
+            .clone()
+            .filter(|name| !name.is_empty() && in_service_subdomain)
+    });
     Some(PodEndpoint {
         ip,
         node_name: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+        hostname,
         pod_name: pod.metadata.name.clone().unwrap_or_default(),
         pod_namespace: pod.metadata.namespace.clone().unwrap_or_default(),
         pod_uid: pod.metadata.uid.clone(),
@@ -175,5 +187,19 @@ mod tests {
         );
         let no_ip = pod_with_ip("b", "", true);
         assert!(pod_endpoint(&service(ports, false), &no_ip, false).is_none());
+    }
+
+    #[test]
+    fn a_pod_in_the_services_subdomain_keeps_its_hostname() {
+        let svc = service(serde_json::json!([{"port": 80}]), false);
+        let mut pod = pod_with_ip("a", "10.0.0.1", true);
+        let spec = pod.spec.as_mut().unwrap();
+        spec.hostname = Some("db-0".into());
+        assert_eq!(pod_endpoint(&svc, &pod, false).unwrap().hostname, None);
+        pod.spec.as_mut().unwrap().subdomain = Some("web".into());
+        assert_eq!(
+            pod_endpoint(&svc, &pod, false).unwrap().hostname.as_deref(),
+            Some("db-0")
+        );
     }
 }

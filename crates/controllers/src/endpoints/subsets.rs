@@ -15,7 +15,7 @@ pub fn endpoint_subsets(endpoints: &[PodEndpoint]) -> Vec<EndpointSubset> {
         let address = EndpointAddress {
             ip: endpoint.ip.clone(),
             node_name: endpoint.node_name.clone(),
-            hostname: None,
+            hostname: endpoint.hostname.clone(),
             target_ref: Some(ObjectReference {
                 kind: Some("Pod".into()),
                 namespace: Some(endpoint.pod_namespace.clone()),

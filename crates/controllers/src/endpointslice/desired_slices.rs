@@ -56,6 +56,7 @@ fn slice_endpoint(endpoint: &PodEndpoint) -> Endpoint {
             terminating: Some(endpoint.terminating),
         }),
         node_name: endpoint.node_name.clone(),
+        hostname: endpoint.hostname.clone(),
         target_ref: Some(ObjectReference {
             kind: Some("Pod".into()),
             namespace: Some(endpoint.pod_namespace.clone()),

@@ -51,11 +51,15 @@ impl Server {
 
     /// A server with its local node agent, inside a fresh network namespace.
     pub fn start_with_node(extra_args: &[&str]) -> Self {
+        Self::start_in(crate::netns::TestNetns::create(), extra_args)
+    }
+
+    /// A server (with its node agent unless `--disable-agent`) inside `netns`.
+    pub fn start_in(netns: crate::netns::TestNetns, extra_args: &[&str]) -> Self {
         let node_turn = NODE_TURN
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("temp dir");
-        let netns = crate::netns::TestNetns::create();
         let mut server = Server {
             child: None,
             dir,

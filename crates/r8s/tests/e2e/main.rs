@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `r8s` binary, driven by the real `/usr/bin/kubectl` (and the official
 //! Python client), against the embedded store and against etcd.
 
+mod agent_process;
+mod cluster;
 mod etcd;
 mod harness;
 mod netns;
@@ -10,6 +12,8 @@ mod sim_nodes;
 
 mod control_loops;
 mod durability;
+mod net_ingress_policy;
+mod net_services;
 mod node_agent;
 mod node_attach;
 mod node_features;

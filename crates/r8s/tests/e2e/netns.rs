@@ -19,11 +19,18 @@ fn ip(args: &[&str]) {
 }
 
 impl TestNetns {
-    pub fn create() -> Self {
+    /// A namespace with loopback only.
+    pub fn bare() -> Self {
         let name = format!("r8s-e2e-{}-{}", std::process::id(), rand_suffix());
         ip(&["netns", "add", &name]);
         let netns = TestNetns { name };
         netns.ip(&["link", "set", "lo", "up"]);
+        netns
+    }
+
+    /// A machine of its own: loopback and the node's address [`NODE_IP`] on `node0`.
+    pub fn create() -> Self {
+        let netns = Self::bare();
         // A veth pair whose both ends stay inside (this kernel has no dummy interfaces).
         netns.ip(&[
             "link",
@@ -53,6 +60,27 @@ impl TestNetns {
         machine.ip(&["addr", "add", &format!("{ip}/24"), "dev", "node0-peer"]);
         machine.ip(&["link", "set", "node0-peer", "up"]);
         machine
+    }
+
+    /// A switch: a namespace holding the bridge `br0` that [`TestNetns::plug_into`] connects
+    /// machines to.
+    pub fn switch() -> Self {
+        let switch = Self::bare();
+        switch.ip(&["link", "add", "br0", "type", "bridge"]);
+        switch.ip(&["link", "set", "br0", "up"]);
+        switch
+    }
+
+    /// Connects this machine to `switch` through a veth pair: `eth0` here with `ip`/24, port
+    /// `port` on the switch's bridge.
+    pub fn plug_into(&self, switch: &TestNetns, port: &str, ip: &str) {
+        switch.ip(&[
+            "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", &self.name,
+        ]);
+        switch.ip(&["link", "set", port, "master", "br0"]);
+        switch.ip(&["link", "set", port, "up"]);
+        self.ip(&["addr", "add", &format!("{ip}/24"), "dev", "eth0"]);
+        self.ip(&["link", "set", "eth0", "up"]);
     }
 
     /// `ip <args>` inside the namespace.
@@ -87,5 +115,7 @@ fn rand_suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{nanos:x}")
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{nanos:x}{count}")
 }

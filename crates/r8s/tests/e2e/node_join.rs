@@ -2,168 +2,16 @@
 //! on the server's node network, registers through the CSR API, runs a pod that the API server
 //! reaches on its kubelet, keeps its certificate across restarts, and gets only a node's rights.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{manifest, path_str, tail, Server, KUBECTL};
-use crate::netns::{TestNetns, AGENT_IP};
+use crate::agent_process::{logs_of, node_ready, wait_for, Agent};
+use crate::harness::{manifest, path_str, Server};
+use crate::netns::AGENT_IP;
 use crate::node_support::can_run_containers;
 
 const AGENT_NODE: &str = "r8s-e2e-agent";
-const SERVER_URL: &str = "https://192.168.77.2:6443";
 const ISSUED_LOG_LINE: &str = "requested a node client certificate";
-
-/// `r8s agent` on the second machine, with a data directory of its own; killed and cleaned
-/// (containers, shims, pause processes, mounts, namespace) when dropped.
-struct Agent {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-    netns: TestNetns,
-    token: String,
-    runs: u32,
-}
-
-impl Agent {
-    fn new(server: &Server) -> Self {
-        let netns = server
-            .netns()
-            .expect("a node server has a namespace")
-            .second_machine(AGENT_IP);
-        let dir = tempfile::tempdir().expect("agent temp dir");
-        let images = dir.path().join("data/agent/images");
-        std::fs::create_dir_all(&images).expect("agent image dir");
-        std::fs::copy(
-            server.data_dir().join("agent/images/busybox.tar"),
-            images.join("busybox.tar"),
-        )
-        .expect("copy the busybox archive");
-        let token = std::fs::read_to_string(server.data_dir().join("token"))
-            .expect("the server's join token")
-            .trim()
-            .to_string();
-        Agent {
-            child: None,
-            dir,
-            netns,
-            token,
-            runs: 0,
-        }
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn credentials_dir(&self) -> PathBuf {
-        self.data_dir().join("agent/kubelet")
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.dir.path().join(format!("agent-{}.log", self.runs))
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
-    }
-
-    /// `r8s agent` as a user starts it on another machine, plus the test machine's GC settings.
-    fn agent_command(&self, token: &str, data_dir: &Path, node_name: &str) -> Command {
-        let mut command = self.netns.command(env!("CARGO_BIN_EXE_r8s"));
-        command
-            .env(crate::node_cleanup::TEST_DIR_ENV, self.dir.path())
-            .env("RUST_BACKTRACE", "0")
-            .args(["agent", "--server", SERVER_URL, "--token", token])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--node-name", node_name])
-            .arg("--pod-log-dir")
-            .arg(self.dir.path().join("pod-logs"))
-            .args(["--image-gc-high-threshold", "100"])
-            .args([
-                "--eviction-hard",
-                "memory.available<1Mi,nodefs.available<1%",
-            ]);
-        command
-    }
-
-    fn start(&mut self) {
-        self.runs += 1;
-        let log = std::fs::File::create(self.log_path()).expect("agent log");
-        let child = self
-            .agent_command(&self.token, &self.data_dir(), AGENT_NODE)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start r8s agent");
-        self.child = Some(child);
-    }
-
-    fn stop_with_sigterm(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill").arg(child.id().to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while child.try_wait().ok().flatten().is_none() {
-                assert!(Instant::now() < deadline, "r8s agent ignored SIGTERM");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    /// kubectl on the agent's machine with the node's own credentials.
-    fn kubectl_as_node(&self, args: &[&str]) -> Output {
-        self.netns
-            .command(KUBECTL)
-            .env(
-                "KUBECONFIG",
-                self.credentials_dir().join("kubelet.kubeconfig"),
-            )
-            .args(args)
-            .output()
-            .expect("run kubectl")
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        crate::node_cleanup::clean_node(self.dir.path());
-    }
-}
-
-fn wait_until(what: &str, timeout: Duration, logs: impl Fn() -> String, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\n{}",
-            logs()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn logs_of(server: &Server, agent: &Agent) -> String {
-    format!(
-        "server log tail:\n{}\nagent log tail:\n{}",
-        tail(&server.log()),
-        tail(&agent.log())
-    )
-}
-
-fn node_ready(server: &Server, name: &str) -> bool {
-    let out = server.kubectl(&[
-        "get",
-        "node",
-        name,
-        "-o",
-        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-    ]);
-    String::from_utf8_lossy(&out.stdout) == "True"
-}
 
 /// Names of the CSRs whose issued certificate is exactly `cert_pem`, and whether each is Approved.
 fn csrs_that_issued(server: &Server, cert_pem: &[u8]) -> Vec<(String, bool)> {
@@ -243,14 +91,18 @@ fn second_machine_joins_with_token() {
     }
     let started = Instant::now();
     let server = Server::start_with_node(&["--bind-address", "0.0.0.0"]);
-    let mut agent = Agent::new(&server);
+    let machine = server
+        .netns()
+        .expect("a node server has a namespace")
+        .second_machine(AGENT_IP);
+    let mut agent = Agent::new(&server, machine, AGENT_NODE, AGENT_IP, &[]);
     agent.start();
 
     // (1) Two Ready nodes; the agent's is a worker, joined through an approved CSR.
-    wait_until(
+    wait_for(
         "both nodes Ready",
         Duration::from_secs(60),
-        || logs_of(&server, &agent),
+        || logs_of(&server, &[&agent]),
         || node_ready(&server, "r8s-e2e") && node_ready(&server, AGENT_NODE),
     );
     eprintln!("two nodes Ready {:?} after start", started.elapsed());
@@ -317,10 +169,10 @@ fn second_machine_joins_with_token() {
     let pod_ip = placed["status"]["podIP"].as_str().unwrap_or("");
     assert!(pod_ip.starts_with("10.42.1."), "pod IP {pod_ip}");
     assert_eq!(placed["status"]["hostIP"], AGENT_IP);
-    wait_until(
+    wait_for(
         "the pod's log through the API server",
         Duration::from_secs(15),
-        || logs_of(&server, &agent),
+        || logs_of(&server, &[&agent]),
         || {
             String::from_utf8_lossy(&server.kubectl(&["logs", "on-agent"]).stdout)
                 .contains("started-on-agent")
@@ -402,10 +254,10 @@ fn second_machine_joins_with_token() {
     let csrs_before = csr_names(&server);
     agent.stop_with_sigterm();
     agent.start();
-    wait_until(
+    wait_for(
         "the restarted agent's kubelet serving logs",
         Duration::from_secs(30),
-        || logs_of(&server, &agent),
+        || logs_of(&server, &[&agent]),
         || {
             agent.log().contains("node agent started")
                 && String::from_utf8_lossy(&server.kubectl(&["logs", "on-agent"]).stdout)
