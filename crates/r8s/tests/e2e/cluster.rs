@@ -63,8 +63,22 @@ impl Cluster {
         logs_of(&self.server, &agents)
     }
 
+    /// `wget -qO- url` from `pod` (busybox's own `wget -T` crashes, so `timeout` bounds it); the
+    /// body, or None when it fails.
+    pub fn fetch_from_pod(&self, pod: &str, url: &str) -> Option<String> {
+        let out = self
+            .server
+            .kubectl(&["exec", pod, "--", "timeout", "3", "wget", "-qO-", url]);
+        out.status.success().then(|| stdout_text(&out))
+    }
+
     /// Polls `check` until it holds; past `timeout` the test fails with every machine's log.
     pub fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn() -> bool) {
         wait_for(what, timeout, || self.logs(), check)
     }
+}
+
+/// A command's stdout, trimmed.
+pub fn stdout_text(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }

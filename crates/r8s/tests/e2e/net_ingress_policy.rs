@@ -3,10 +3,9 @@
 //! Services, over HTTP and TLS (curl --resolve from the server's machine); a default-deny policy
 //! blocks traffic that a second policy lets in again.
 
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{Cluster, AGENTS};
+use crate::cluster::{stdout_text, Cluster, AGENTS};
 use crate::harness::{manifest, path_str};
 use crate::node_support::can_run_containers;
 
@@ -113,10 +112,6 @@ spec:
     - {port: http}
 "#;
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
 /// `curl -s <args>` on the server's machine; its stdout, or None when it fails.
 fn curl(cluster: &Cluster, args: &[&str]) -> Option<String> {
     let out = cluster
@@ -126,14 +121,7 @@ fn curl(cluster: &Cluster, args: &[&str]) -> Option<String> {
         .args(args)
         .output()
         .expect("run curl");
-    out.status.success().then(|| stdout(&out))
-}
-
-fn fetch_from_client(cluster: &Cluster, url: &str) -> Option<String> {
-    let out = cluster
-        .server
-        .kubectl(&["exec", "client", "--", "wget", "-qO-", "-T", "2", url]);
-    out.status.success().then(|| stdout(&out))
+    out.status.success().then(|| stdout_text(&out))
 }
 
 /// A self-signed certificate for `host` as a `kubernetes.io/tls` Secret named `name`.
@@ -256,7 +244,7 @@ fn ingress_routes_hosts_and_policies_gate_traffic() {
             .output()
             .expect("run curl");
         let log = String::from_utf8_lossy(&answer.stderr);
-        assert_eq!(stdout(&answer), "site-a", "{log}");
+        assert_eq!(stdout_text(&answer), "site-a", "{log}");
         assert!(
             log.contains("CN=a.example"),
             "the Secret's certificate: {log}"
@@ -285,20 +273,20 @@ fn ingress_routes_hosts_and_policies_gate_traffic() {
     cluster.wait_for(
         "the client reaching site-a",
         Duration::from_secs(30),
-        || fetch_from_client(&cluster, url).as_deref() == Some("site-a"),
+        || cluster.fetch_from_pod("client", url).as_deref() == Some("site-a"),
     );
     let deny = manifest(server, "deny.yaml", DENY_ALL_INGRESS);
     server.ok(&["apply", "-f", path_str(&deny)]);
     cluster.wait_for(
         "default-deny blocking the client",
         Duration::from_secs(20),
-        || fetch_from_client(&cluster, url).is_none(),
+        || cluster.fetch_from_pod("client", url).is_none(),
     );
     let allow = manifest(server, "allow.yaml", ALLOW_LABELLED);
     server.ok(&["apply", "-f", path_str(&allow)]);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
-        fetch_from_client(&cluster, url),
+        cluster.fetch_from_pod("client", url),
         None,
         "an unlabelled client stays blocked"
     );
@@ -306,10 +294,10 @@ fn ingress_routes_hosts_and_policies_gate_traffic() {
     cluster.wait_for(
         "the labelled client let in again",
         Duration::from_secs(20),
-        || fetch_from_client(&cluster, url).as_deref() == Some("site-a"),
+        || cluster.fetch_from_pod("client", url).as_deref() == Some("site-a"),
     );
     assert_eq!(
-        fetch_from_client(&cluster, "http://site-b.default.svc.cluster.local/"),
+        cluster.fetch_from_pod("client", "http://site-b.default.svc.cluster.local/"),
         None,
         "site-b admits no one: the allow policy selects site-a only"
     );

@@ -4,10 +4,9 @@
 //! agent's removal leaving nothing behind on the other.
 
 use std::collections::BTreeSet;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{Cluster, AGENTS};
+use crate::cluster::{stdout_text, Cluster, AGENTS};
 use crate::harness::{manifest, path_str};
 use crate::node_support::can_run_containers;
 
@@ -108,22 +107,10 @@ spec:
     command: ["sleep", "3600"]
 "#;
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-/// `wget -qO- url` from the client pod; None when it fails.
-fn fetch_from_client(cluster: &Cluster, url: &str) -> Option<String> {
-    let out = cluster
-        .server
-        .kubectl(&["exec", "client", "--", "wget", "-qO-", "-T", "2", url]);
-    out.status.success().then(|| stdout(&out))
-}
-
 /// Which pods answer `url` over `tries` requests from the client pod.
 fn answering(cluster: &Cluster, url: &str, tries: usize) -> BTreeSet<String> {
     (0..tries)
-        .filter_map(|_| fetch_from_client(cluster, url))
+        .filter_map(|_| cluster.fetch_from_pod("client", url))
         .collect()
 }
 
@@ -131,7 +118,11 @@ fn nslookup(cluster: &Cluster, name: &str) -> String {
     let out = cluster
         .server
         .kubectl(&["exec", "client", "--", "nslookup", name]);
-    format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        stdout_text(&out),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// `(pod name, pod IP, node)` of the web pods.
@@ -170,7 +161,7 @@ fn on_agent(cluster: &Cluster, index: usize, program: &str, args: &[&str]) -> St
         .args(args)
         .output()
         .expect("run a command on an agent's machine");
-    stdout(&out)
+    stdout_text(&out)
 }
 
 #[test]
@@ -202,7 +193,7 @@ fn services_reach_pods_on_both_agents() {
         cluster.wait_for(
             &format!("{name} reachable at {ip}"),
             Duration::from_secs(20),
-            || fetch_from_client(&cluster, &url).as_deref() == Some(name.as_str()),
+            || cluster.fetch_from_pod("client", &url).as_deref() == Some(name.as_str()),
         );
     }
 
@@ -232,8 +223,10 @@ fn services_reach_pods_on_both_agents() {
     let client_ip = server.ok(&["get", "pod", "client", "-o", "jsonpath={.status.podIP}"]);
     let answer = nslookup(&cluster, "client1.clients.default.svc.cluster.local");
     assert!(answer.contains(&client_ip), "pod hostname record: {answer}");
-    let answer = nslookup(&cluster, "kubernetes.default");
-    assert!(answer.contains("10.43.0.1"), "search path: {answer}");
+    let answer = nslookup(&cluster, "kubernetes.default.svc.cluster.local");
+    assert!(answer.contains("10.43.0.1"), "{answer}");
+    // busybox's nslookup asks for names as given; its wget resolves through the search path.
+    assert!(all.contains(&cluster.fetch_from_pod("client", "http://web/").unwrap_or_default()));
     let answer = nslookup(&cluster, "missing.default.svc.cluster.local");
     assert!(answer.contains("NXDOMAIN"), "{answer}");
 
@@ -272,7 +265,7 @@ fn services_reach_pods_on_both_agents() {
                     .args(["-s", "--max-time", "2", &url])
                     .output()
                     .expect("run curl");
-                all.contains(&stdout(&out))
+                all.contains(&stdout_text(&out))
             },
         );
     }
@@ -311,7 +304,7 @@ fn services_reach_pods_on_both_agents() {
                     .args(["-s", "--max-time", "2", &url])
                     .output()
                     .expect("run curl");
-                all.contains(&stdout(&out))
+                all.contains(&stdout_text(&out))
             },
         );
     }
