@@ -45,6 +45,12 @@ pub struct RuntimeOptions {
     pub cni_bin_dir: PathBuf,
     /// Registries reached over plain HTTP (`host:port`).
     pub insecure_registries: Vec<String>,
+    /// The whole pod network (every node's pod CIDR): pods keep their address towards it. `None`:
+    /// only the node's own pod CIDR is left unmasqueraded.
+    pub cluster_cidr: Option<String>,
+    /// The MTU of pods' interfaces and the bridge (an overlay's headers subtracted); `None`: the
+    /// CNI bridge plugin's default.
+    pub pod_mtu: Option<u32>,
 }
 
 impl RuntimeOptions {
@@ -56,6 +62,8 @@ impl RuntimeOptions {
             oci_runtime: PathBuf::from("runc"),
             cni_bin_dir: PathBuf::from("/usr/lib/cni"),
             insecure_registries: Vec::new(),
+            cluster_cidr: None,
+            pod_mtu: None,
         }
     }
 }

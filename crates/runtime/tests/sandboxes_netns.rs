@@ -166,6 +166,8 @@ async fn inside_the_test_netns() {
         oci_runtime: PathBuf::from("runc"),
         cni_bin_dir: PathBuf::from("/usr/lib/cni"),
         insecure_registries: Vec::new(),
+        cluster_cidr: None,
+        pod_mtu: None,
     };
     let service = RuntimeServiceImpl {
         runtime: std::sync::Arc::new(Runtime::open(options).await.unwrap()),

@@ -13,7 +13,13 @@ pub const BRIDGE_NAME: &str = "r8s0";
 
 /// The conflist: a bridge with host-local addresses from `pod_cidr`, then portmap for hostPorts.
 pub fn bridge_conflist(pod_cidr: &str, ipam_data_dir: &Path) -> Value {
-    json!({
+    bridge_conflist_with_mtu(pod_cidr, ipam_data_dir, None)
+}
+
+/// `bridge_conflist` whose bridge and pod interfaces get `mtu` (room for an overlay's headers
+/// when the pod network encapsulates; the plugin's default, the bridge's, otherwise).
+pub fn bridge_conflist_with_mtu(pod_cidr: &str, ipam_data_dir: &Path, mtu: Option<u32>) -> Value {
+    let mut list = json!({
         "cniVersion": "1.0.0",
         "name": NETWORK_NAME,
         "plugins": [
@@ -38,7 +44,11 @@ pub fn bridge_conflist(pod_cidr: &str, ipam_data_dir: &Path) -> Value {
                 "snat": true
             }
         ]
-    })
+    });
+    if let (Some(mtu), Some(bridge)) = (mtu, list.pointer_mut("/plugins/0")) {
+        bridge["mtu"] = json!(mtu);
+    }
+    list
 }
 
 /// The configuration the loopback plugin gets for a pod's `lo`.
@@ -81,6 +91,17 @@ mod tests {
         assert_eq!(plugins[1]["type"], "portmap");
         assert_eq!(plugins[1]["capabilities"]["portMappings"], true);
         assert_eq!(plugins[1]["snat"], true);
+        assert_eq!(plugins[0].get("mtu"), None);
+    }
+
+    #[test]
+    fn the_bridge_gets_the_pod_mtu_when_one_is_set() {
+        let list = bridge_conflist_with_mtu("10.42.0.0/24", Path::new("/x"), Some(1450));
+        assert_eq!(list["plugins"][0]["mtu"], 1450);
+        assert_eq!(
+            bridge_conflist_with_mtu("10.42.0.0/24", Path::new("/x"), None),
+            bridge_conflist("10.42.0.0/24", Path::new("/x"))
+        );
     }
 
     #[test]

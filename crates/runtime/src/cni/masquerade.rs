@@ -2,7 +2,9 @@
 //! (which adds a chain and runs iptables about five times per pod on ADD and again on DEL, every
 //! call serialised by the kernel's table lock: with many pods starting at once it was the
 //! bottleneck). Traffic from a pod to anything outside the pod CIDR (and not multicast) leaves
-//! with the node's address, as with `ipMasq`.
+//! with the node's address, as with `ipMasq`; when the cluster CIDR is known, traffic to other
+//! nodes' pods (anywhere in the cluster CIDR) keeps the pod's address too, as flannel's
+//! `ip-masq` rules do.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -29,16 +31,21 @@ impl Masquerade for NoMasquerade {
     }
 }
 
-/// The `iptables-restore` input that (re)fills the chain for `pod_cidr`.
-pub fn chain_rules(pod_cidr: &str) -> String {
+/// The `iptables-restore` input that (re)fills the chain for `pod_cidr` (and `cluster_cidr`).
+pub fn chain_rules(pod_cidr: &str, cluster_cidr: Option<&str>) -> String {
     let multicast = if pod_cidr.contains(':') {
         "ff00::/8"
     } else {
         "224.0.0.0/4"
     };
+    let cluster = cluster_cidr
+        .filter(|cidr| !cidr.is_empty() && cidr.contains(':') == pod_cidr.contains(':'))
+        .map(|cidr| format!("-A {MASQUERADE_CHAIN} -d {cidr} -j RETURN\n"))
+        .unwrap_or_default();
     format!(
         "*nat\n:{MASQUERADE_CHAIN} - [0:0]\n\
          -A {MASQUERADE_CHAIN} -d {pod_cidr} -j RETURN\n\
+         {cluster}\
          -A {MASQUERADE_CHAIN} -d {multicast} -j RETURN\n\
          -A {MASQUERADE_CHAIN} -j MASQUERADE\n\
          COMMIT\n"
@@ -66,8 +73,20 @@ pub fn jump_rule(pod_cidr: &str) -> Vec<String> {
 /// for an IPv6 CIDR.
 #[derive(Debug, Default)]
 pub struct IptablesMasquerade {
+    /// Also left unmasqueraded: the whole pod network of the cluster (every node's pod CIDR).
+    cluster_cidr: Option<String>,
     /// The CIDR whose rule is known to be in place.
     done: Mutex<Option<String>>,
+}
+
+impl IptablesMasquerade {
+    /// Pods keep their address towards `cluster_cidr` (other nodes' pods) as well.
+    pub fn for_cluster(cluster_cidr: Option<String>) -> Self {
+        Self {
+            cluster_cidr,
+            done: Mutex::default(),
+        }
+    }
 }
 
 impl Masquerade for IptablesMasquerade {
@@ -94,7 +113,7 @@ impl Masquerade for IptablesMasquerade {
             .map_err(|e| failed(restore, e.to_string()))?;
         if let Some(mut input) = child.stdin.take() {
             input
-                .write_all(chain_rules(pod_cidr).as_bytes())
+                .write_all(chain_rules(pod_cidr, self.cluster_cidr.as_deref()).as_bytes())
                 .map_err(|e| failed(restore, e.to_string()))?;
         }
         let output = child
@@ -153,14 +172,33 @@ mod tests {
     #[test]
     fn chain_returns_for_pod_and_multicast_destinations_then_masquerades() {
         assert_eq!(
-            chain_rules("10.42.0.0/24"),
+            chain_rules("10.42.0.0/24", None),
             "*nat\n:R8S-POD-MASQ - [0:0]\n-A R8S-POD-MASQ -d 10.42.0.0/24 -j RETURN\n\
              -A R8S-POD-MASQ -d 224.0.0.0/4 -j RETURN\n-A R8S-POD-MASQ -j MASQUERADE\nCOMMIT\n"
         );
-        assert!(chain_rules("fd00::/64").contains("-d ff00::/8 -j RETURN"));
+        assert!(chain_rules("fd00::/64", None).contains("-d ff00::/8 -j RETURN"));
         let jump = jump_rule("10.42.0.0/24");
         assert_eq!(jump[..3], ["POSTROUTING", "-s", "10.42.0.0/24"]);
         assert_eq!(jump.last().map(String::as_str), Some(MASQUERADE_CHAIN));
+    }
+
+    #[test]
+    fn traffic_to_other_nodes_pods_keeps_the_pod_address_when_the_cluster_cidr_is_known() {
+        assert_eq!(
+            chain_rules("10.42.1.0/24", Some("10.42.0.0/16")),
+            "*nat\n:R8S-POD-MASQ - [0:0]\n-A R8S-POD-MASQ -d 10.42.1.0/24 -j RETURN\n\
+             -A R8S-POD-MASQ -d 10.42.0.0/16 -j RETURN\n\
+             -A R8S-POD-MASQ -d 224.0.0.0/4 -j RETURN\n-A R8S-POD-MASQ -j MASQUERADE\nCOMMIT\n"
+        );
+        // A cluster CIDR of the other family, or an empty one, adds nothing.
+        assert_eq!(
+            chain_rules("fd00::/64", Some("10.42.0.0/16")),
+            chain_rules("fd00::/64", None)
+        );
+        assert_eq!(
+            chain_rules("10.42.1.0/24", Some("")),
+            chain_rules("10.42.1.0/24", None)
+        );
     }
 
     /// Real iptables in a network namespace of the test's own.
@@ -196,7 +234,7 @@ mod tests {
             .stdin
             .take()
             .unwrap()
-            .write_all(chain_rules("10.42.0.0/24").as_bytes())
+            .write_all(chain_rules("10.42.0.0/24", Some("10.42.0.0/16")).as_bytes())
             .unwrap();
         let restored = restore.wait().unwrap().success();
         let mut append = vec!["iptables", "-t", "nat", "-A"];
@@ -208,6 +246,10 @@ mod tests {
         let _ = Command::new("ip").args(["netns", "del", &name]).status();
         assert!(restored && appended, "{listed}");
         assert!(listed.contains("-A R8S-POD-MASQ -j MASQUERADE"), "{listed}");
+        assert!(
+            listed.contains("-A R8S-POD-MASQ -d 10.42.0.0/16 -j RETURN"),
+            "{listed}"
+        );
         assert!(
             listed.contains("-A POSTROUTING -s 10.42.0.0/24"),
             "{listed}"

@@ -17,11 +17,23 @@ pub struct PodNetwork {
     ipam_dir: PathBuf,
     conflist: RwLock<Option<Value>>,
     masquerade: Arc<dyn Masquerade>,
+    /// Written into the bridge's configuration; `None`: the plugin's default.
+    pod_mtu: Option<u32>,
 }
 
 impl PodNetwork {
     /// Picks up the conflist an earlier run wrote, so a restart does not wait for the kubelet.
     pub fn open(conf_dir: &Path, ipam_dir: &Path, exec: Arc<dyn PluginExec>) -> Self {
+        Self::open_with_mtu(conf_dir, ipam_dir, exec, None)
+    }
+
+    /// `open` for a network whose pods get `pod_mtu`.
+    pub fn open_with_mtu(
+        conf_dir: &Path,
+        ipam_dir: &Path,
+        exec: Arc<dyn PluginExec>,
+        pod_mtu: Option<u32>,
+    ) -> Self {
         let existing = std::fs::read(conf_dir.join(CONFLIST_FILE))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
@@ -32,9 +44,11 @@ impl PodNetwork {
             ipam_dir: ipam_dir.to_path_buf(),
             conflist: RwLock::new(None),
             masquerade: Arc::new(NoMasquerade),
+            pod_mtu,
         };
         if let Some(cidr) = existing.as_ref().and_then(conflist::pod_cidr_of) {
-            if existing.as_ref() == Some(&conflist::bridge_conflist(&cidr, ipam_dir)) {
+            let wanted = conflist::bridge_conflist_with_mtu(&cidr, ipam_dir, pod_mtu);
+            if existing.as_ref() == Some(&wanted) {
                 if let Ok(mut current) = network.conflist.write() {
                     *current = existing;
                 }
@@ -81,7 +95,7 @@ impl PodNetwork {
             return Ok(());
         }
         validate_cidr(pod_cidr)?;
-        let list = conflist::bridge_conflist(pod_cidr, &self.ipam_dir);
+        let list = conflist::bridge_conflist_with_mtu(pod_cidr, &self.ipam_dir, self.pod_mtu);
         let file_error = |path: &Path| {
             let path = path.to_path_buf();
             move |source| CniError::ConfigFile { path, source }

@@ -80,9 +80,9 @@ impl Sandboxes {
             bin_dir: options.cni_bin_dir.clone(),
         });
         let mut sandboxes = Self::open_with(paths, options, exec).await?;
-        sandboxes.network = sandboxes
-            .network
-            .with_masquerade(Arc::new(crate::cni::IptablesMasquerade::default()));
+        sandboxes.network = sandboxes.network.with_masquerade(Arc::new(
+            crate::cni::IptablesMasquerade::for_cluster(options.cluster_cidr.clone()),
+        ));
         Ok(sandboxes)
     }
 
@@ -94,7 +94,12 @@ impl Sandboxes {
     ) -> Result<Self, RuntimeError> {
         let dir = paths.sandboxes();
         tokio::fs::create_dir_all(&dir).await?;
-        let network = PodNetwork::open(&paths.cni_conf_dir(), &paths.cni_state_dir(), exec);
+        let network = PodNetwork::open_with_mtu(
+            &paths.cni_conf_dir(),
+            &paths.cni_state_dir(),
+            exec,
+            options.pod_mtu,
+        );
         let records = load_records(&dir).await?;
         Ok(Self {
             dir,
