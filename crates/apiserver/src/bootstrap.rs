@@ -34,8 +34,12 @@ fn system_user() -> UserInfo {
 }
 
 async fn post(server: &ApiServer, path: &str, body: &Value) -> u16 {
+    send(server, Method::POST, path, body).await
+}
+
+async fn send(server: &ApiServer, method: Method, path: &str, body: &Value) -> u16 {
     let request = Request::builder()
-        .method(Method::POST)
+        .method(method)
         .uri(format!("{path}?fieldManager=kube-apiserver"))
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(http::header::USER_AGENT, "kube-apiserver")
@@ -49,6 +53,15 @@ async fn post(server: &ApiServer, path: &str, body: &Value) -> u16 {
         .await
         .status()
         .as_u16()
+}
+
+/// Creates the object, or replaces it when it exists: the API server's own endpoints follow
+/// its address across restarts.
+async fn create_or_replace(server: &ApiServer, collection: &str, name: &str, body: &Value) -> u16 {
+    match post(server, collection, body).await {
+        409 => send(server, Method::PUT, &format!("{collection}/{name}"), body).await,
+        code => code,
+    }
 }
 
 /// Create whatever of the bootstrap objects is missing (409 AlreadyExists is fine).
@@ -100,9 +113,31 @@ pub async fn ensure_bootstrap_objects(server: &ApiServer, advertise_ip: &str, po
         "subsets": [{"addresses": [{"ip": advertise_ip}],
             "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
     });
-    let code = post(server, "/api/v1/namespaces/default/endpoints", &endpoints).await;
-    if code != 201 && code != 409 {
-        tracing::warn!(code, "creating the kubernetes Endpoints failed");
+    let code =
+        create_or_replace(server, "/api/v1/namespaces/default/endpoints", "kubernetes", &endpoints)
+            .await;
+    if code != 200 && code != 201 {
+        tracing::warn!(code, "writing the kubernetes Endpoints failed");
+    }
+    // What service proxies read: the EndpointSlice upstream's endpoint reconciler keeps.
+    let slice = json!({
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+            "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [advertise_ip], "conditions": {"ready": true}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    });
+    let code = create_or_replace(
+        server,
+        "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+        "kubernetes",
+        &slice,
+    )
+    .await;
+    if code != 200 && code != 201 {
+        tracing::warn!(code, "writing the kubernetes EndpointSlice failed");
     }
 }
 

@@ -39,6 +39,9 @@ pub struct ServeOptions {
     /// More addresses the serving certificate covers (e.g. the machine's own when listening on
     /// all of them), so that agents on other machines can verify the server.
     pub tls_san_ips: Vec<IpAddr>,
+    /// The address the `kubernetes` Service's endpoints name (upstream's --advertise-address);
+    /// default: the bind address, or 127.0.0.1 when listening on all addresses.
+    pub advertise_address: Option<IpAddr>,
     pub api: ApiConfig,
 }
 
@@ -54,6 +57,7 @@ impl ServeOptions {
             token_file: None,
             write_kubeconfig: None,
             tls_san_ips: Vec::new(),
+            advertise_address: None,
             api: ApiConfig::default(),
         }
     }
@@ -221,10 +225,10 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
     let address = listener
         .local_addr()
         .map_err(|source| RunError::Listen { address, source })?;
-    let advertise = if options.bind_address.is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        options.bind_address.to_string()
+    let advertise = match options.advertise_address {
+        Some(ip) => ip.to_string(),
+        None if options.bind_address.is_unspecified() => "127.0.0.1".to_string(),
+        None => options.bind_address.to_string(),
     };
     let url_host = if options.bind_address.is_unspecified() || options.bind_address.is_loopback() {
         "127.0.0.1".to_string()

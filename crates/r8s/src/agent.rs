@@ -41,6 +41,13 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
             let mut options = runtime::RuntimeOptions::for_data_dir(&config.data_dir, self_exe);
             options.oci_runtime = config.node.oci_runtime.clone();
             options.insecure_registries = config.node.insecure_registries.clone();
+            options.cluster_cidr = Some(config.node.cluster_cidr.clone());
+            if config.node.pod_network == crate::cli::PodNetworkBackend::Vxlan {
+                match podnetwork::pod_mtu_for_vxlan(node_ip) {
+                    Ok(mtu) => options.pod_mtu = Some(mtu),
+                    Err(error) => tracing::warn!(%error, "pods keep the default MTU"),
+                }
+            }
             let socket = runtime::RuntimePaths::new(options.root.clone()).socket();
             let stop = cancel.clone();
             tasks.spawn(async move {

@@ -175,6 +175,9 @@ pub struct ServerArgs {
     pub bind_address: IpAddr,
     #[arg(long, default_value_t = 6443)]
     pub https_listen_port: u16,
+    /// The address pods reach the API server by (the `kubernetes` Service's endpoint).
+    #[arg(long)]
+    pub advertise_address: Option<IpAddr>,
     /// Empty for the embedded store; `http://host:2379[,...]` for etcd.
     #[arg(long, default_value = "")]
     pub datastore_endpoint: String,
@@ -229,4 +232,6 @@ pub enum BenchCommand {
     Scale(crate::bench::scale::ScaleBenchArgs),
     /// Real pods on one node: create → Running latency, pods/s, agent and shim memory.
     Pods(crate::bench::pods::PodsBenchArgs),
+    /// Service proxy rules: endpoint change → nftables rule live, full-resync time.
+    Services(crate::bench::services::ServicesBenchArgs),
 }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Component, NodeArgs};
+use crate::cli::{Component, NodeArgs, PodNetworkBackend};
 
 /// What every networking component knows about the node it runs on.
 pub struct NodeNetwork<'a> {
@@ -40,41 +40,124 @@ pub fn spawn(
 }
 
 fn spawn_pod_network(
-    _node: &NodeNetwork<'_>,
-    _tasks: &mut JoinSet<anyhow::Result<()>>,
-    _cancel: &CancellationToken,
+    node: &NodeNetwork<'_>,
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
+    let backend = match node.args.pod_network {
+        PodNetworkBackend::Vxlan => podnetwork::Backend::Vxlan,
+        PodNetworkBackend::HostGw => podnetwork::Backend::HostGw,
+        PodNetworkBackend::None => return Ok(()),
+    };
+    let options = podnetwork::PodNetworkOptions {
+        node_name: node.node_name.to_owned(),
+        node_ip: node.node_ip,
+        backend,
+        cluster_cidr: node.args.cluster_cidr.clone(),
+    };
+    let client = node.client.clone();
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        if let Err(error) = podnetwork::run(client, options, cancel.clone()).await {
+            tracing::error!(%error, "the pod network stopped; pods on other nodes are unreachable");
+            cancel.cancelled().await;
+        }
+        Ok(())
+    });
     Ok(())
 }
 
+/// The service proxy: Services and EndpointSlices into the node's `ip r8s` nftables table, and
+/// the service CIDR routed to `lo`.
 fn spawn_service_proxy(
-    _node: &NodeNetwork<'_>,
-    _tasks: &mut JoinSet<anyhow::Result<()>>,
-    _cancel: &CancellationToken,
+    node: &NodeNetwork<'_>,
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
+    let options = proxy::ProxyOptions::new(
+        node.node_name,
+        vec![node.node_ip],
+        node.args.cluster_cidr.clone(),
+        node.args.service_cidr.clone(),
+    );
+    let client = node.client.clone();
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        proxy::run(client, options, cancel).await?;
+        Ok(())
+    });
     Ok(())
 }
 
+/// Cluster DNS on `<node-ip>:53`, registered behind the `kube-dns` ClusterIP. A port already
+/// taken only costs this node its DNS server, never the agent.
 fn spawn_dns(
-    _node: &NodeNetwork<'_>,
-    _tasks: &mut JoinSet<anyhow::Result<()>>,
-    _cancel: &CancellationToken,
+    node: &NodeNetwork<'_>,
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
+    let options = dns::DnsOptions::new(
+        node.node_name,
+        node.node_ip,
+        node.args.cluster_dns,
+        &node.args.cluster_domain,
+    );
+    let client = node.client.clone();
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        let bound = match dns::bind(options).await {
+            Ok(bound) => bound,
+            Err(error) => {
+                tracing::error!(%error, "cluster DNS not started on this node");
+                return Ok(());
+            }
+        };
+        if let Err(error) = bound.serve(client, cancel.clone()).await {
+            tracing::error!(%error, "cluster DNS stopped; the node runs on without it");
+            cancel.cancelled().await;
+        }
+        Ok(())
+    });
     Ok(())
 }
 
 fn spawn_network_policy(
-    _node: &NodeNetwork<'_>,
-    _tasks: &mut JoinSet<anyhow::Result<()>>,
-    _cancel: &CancellationToken,
+    node: &NodeNetwork<'_>,
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
+    let options = netpol::NetworkPolicyOptions::new(node.node_name);
+    let client = node.client.clone();
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        if let Err(error) = netpol::run(client, options, cancel.clone()).await {
+            tracing::error!(%error, "network policy enforcement stopped; the node runs on without it");
+            cancel.cancelled().await;
+        }
+        Ok(())
+    });
     Ok(())
 }
 
 fn spawn_ingress(
-    _node: &NodeNetwork<'_>,
-    _tasks: &mut JoinSet<anyhow::Result<()>>,
-    _cancel: &CancellationToken,
+    node: &NodeNetwork<'_>,
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
+    let options = ingress::IngressOptions {
+        node_name: node.node_name.to_owned(),
+        node_ip: node.node_ip,
+        http_port: node.args.ingress_http_port,
+        https_port: node.args.ingress_https_port,
+    };
+    let client = node.client.clone();
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        if let Err(error) = ingress::run(client, options, cancel.clone()).await {
+            tracing::error!(%error, "the ingress controller stopped; the node runs on without it");
+            cancel.cancelled().await;
+        }
+        Ok(())
+    });
     Ok(())
 }

@@ -54,6 +54,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         token_file: args.token_file.clone(),
         write_kubeconfig: args.write_kubeconfig.clone(),
         tls_san_ips: tls_san_ips(&args),
+        advertise_address: advertise_address(&args),
         api,
     };
     let cancel = CancellationToken::new();
@@ -68,6 +69,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             controller_manager: !args.disable_controller_manager,
             scheduler: !args.disable_scheduler,
             cluster_cidr: args.node.cluster_cidr.clone(),
+            servicelb: args.node.runs(crate::cli::Component::Servicelb),
             node_monitor_grace_period: parse_duration(&args.node_monitor_grace_period)
                 .with_context(|| {
                     format!(
@@ -102,6 +104,20 @@ fn tls_san_ips(args: &ServerArgs) -> Vec<std::net::IpAddr> {
     };
     ips.extend(args.node.node_ip);
     ips
+}
+
+/// The address pods reach the API server by (the `kubernetes` Service's endpoint): the flag, else
+/// the bind address when it is one, else the node IP or the machine's address.
+fn advertise_address(args: &ServerArgs) -> Option<std::net::IpAddr> {
+    if let Some(ip) = args.advertise_address {
+        return Some(ip);
+    }
+    if !args.bind_address.is_unspecified() {
+        return Some(args.bind_address);
+    }
+    args.node
+        .node_ip
+        .or_else(|| crate::host_addresses::global_ipv4_addresses().into_iter().next())
 }
 
 /// The server's own node: the same agent as `r8s agent`, joining over HTTPS with the join token.
