@@ -20,6 +20,26 @@ use tokio_util::sync::CancellationToken;
 /// How many changes may wait for the slowest subscriber before the watch pauses.
 const CHANGE_BUFFER: usize = 1024;
 
+/// How often [`wait_until_listed`] looks at a store again.
+const LISTED_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Waits until `store` holds its first complete list; Err when its writer is gone.
+///
+/// kube-runtime's `Store::wait_until_ready` wakes only the most recent of several concurrent
+/// waiters (a oneshot channel underneath), and shared stores have several: so look again every
+/// so often rather than trusting a wake-up.
+pub async fn wait_until_listed<K>(store: &Store<K>) -> Result<(), reflector::store::WriterDropped>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        if let Ok(ready) = tokio::time::timeout(LISTED_POLL, store.wait_until_ready()).await {
+            return ready;
+        }
+    }
+}
+
 /// The shared informers every controller reads Pods and Nodes from.
 #[derive(Clone)]
 pub struct Informers {

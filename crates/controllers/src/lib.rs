@@ -34,6 +34,7 @@ mod resourcequota;
 mod root_ca_cert_publisher;
 mod service_endpoint;
 mod serviceaccount;
+mod servicelb;
 pub mod statefulset;
 pub mod ttl_after_finished;
 
@@ -72,6 +73,7 @@ pub fn controllers() -> Vec<ControllerSpec> {
         ControllerSpec::new("deployment", |c, t| deployment::run(c, t).boxed()),
         ControllerSpec::new("endpoints", |c, t| endpoints::run(c, t).boxed()),
         ControllerSpec::new("endpointslice", |c, t| endpointslice::run(c, t).boxed()),
+        ControllerSpec::new("servicelb", |c, t| servicelb::run(c, t).boxed()),
         ControllerSpec::new("resourcequota", |c, t| resourcequota::run(c, t).boxed()),
         ControllerSpec::new("endpointslice-mirroring", |c, t| {
             endpointslice_mirroring::run(c, t).boxed()

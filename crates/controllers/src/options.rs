@@ -13,6 +13,9 @@ pub struct ControllerOptions {
     pub resync_period: Duration,
     /// The CA that signs approved node client certificates; without it no CSR is signed.
     pub signing_ca: Option<SigningCa>,
+    /// Run ServiceLB, the built-in LoadBalancer Service controller (`--disable servicelb` turns
+    /// it off).
+    pub servicelb: bool,
 }
 
 /// A CA certificate and its private key, both PEM.
@@ -39,6 +42,7 @@ impl Default for ControllerOptions {
             node_monitor_grace_period: Duration::from_secs(40),
             resync_period: Duration::from_secs(300),
             signing_ca: None,
+            servicelb: true,
         }
     }
 }

@@ -14,6 +14,8 @@ pub struct ControlLoops {
     pub scheduler: bool,
     pub cluster_cidr: String,
     pub node_monitor_grace_period: std::time::Duration,
+    /// ServiceLB, the built-in LoadBalancer Service controller (off with `--disable servicelb`).
+    pub servicelb: bool,
 }
 
 fn identity(component: &str) -> String {
@@ -52,6 +54,7 @@ pub fn start(
             }),
             cluster_cidr: loops.cluster_cidr.clone(),
             node_monitor_grace_period: loops.node_monitor_grace_period,
+            servicelb: loops.servicelb,
             ..controllers::ControllerOptions::default()
         };
         let cancel = cancel.clone();

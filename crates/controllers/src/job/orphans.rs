@@ -2,6 +2,7 @@
 //! being deleted) nobody will, so the finalizer is dropped here. A reconcile never sees a Job
 //! that left the cache, hence this periodic sweep.
 
+use crate::informers::wait_until_listed;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
@@ -26,7 +27,7 @@ pub async fn release_orphaned_pods(
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(SWEEP_INTERVAL) => {}
         }
-        if pods.wait_until_ready().await.is_err() || jobs.wait_until_ready().await.is_err() {
+        if wait_until_listed(&pods).await.is_err() || wait_until_listed(&jobs).await.is_err() {
             return;
         }
         for pod in pods.state().iter().filter(|p| has_tracking_finalizer(p)) {

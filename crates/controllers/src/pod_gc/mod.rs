@@ -4,6 +4,7 @@
 
 mod plan;
 
+use crate::informers::wait_until_listed;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
@@ -81,7 +82,7 @@ async fn sweep_forever(
 ) -> Result<(), Error> {
     let mut missing_since = HashMap::new();
     loop {
-        if pods.wait_until_ready().await.is_err() || nodes.wait_until_ready().await.is_err() {
+        if wait_until_listed(pods).await.is_err() || wait_until_listed(nodes).await.is_err() {
             return Ok(());
         }
         let all_pods = pods.state();

@@ -8,3 +8,4 @@ mod garbage_collection;
 mod namespace_defaults;
 mod namespace_deletion;
 mod replicaset;
+mod servicelb;

@@ -5,6 +5,7 @@ pub mod pods;
 mod progress;
 pub mod scale;
 pub mod scheduler;
+pub mod services;
 mod stats;
 pub mod workloads;
 
@@ -17,5 +18,6 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Workloads(args) => workloads::run(args).await,
         BenchCommand::Scale(args) => scale::run(args).await,
         BenchCommand::Pods(args) => pods::run(args).await,
+        BenchCommand::Services(args) => services::run(args).await,
     }
 }
