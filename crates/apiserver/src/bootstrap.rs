@@ -113,9 +113,13 @@ pub async fn ensure_bootstrap_objects(server: &ApiServer, advertise_ip: &str, po
         "subsets": [{"addresses": [{"ip": advertise_ip}],
             "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
     });
-    let code =
-        create_or_replace(server, "/api/v1/namespaces/default/endpoints", "kubernetes", &endpoints)
-            .await;
+    let code = create_or_replace(
+        server,
+        "/api/v1/namespaces/default/endpoints",
+        "kubernetes",
+        &endpoints,
+    )
+    .await;
     if code != 200 && code != 201 {
         tracing::warn!(code, "writing the kubernetes Endpoints failed");
     }

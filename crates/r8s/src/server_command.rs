@@ -31,7 +31,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started_at = Instant::now();
     let api = ApiConfig {
         service_cidr: parse_ipv4_cidr(&args.node.service_cidr).with_context(|| {
-            format!("--service-cidr {:?} is not an IPv4 CIDR", args.node.service_cidr)
+            format!(
+                "--service-cidr {:?} is not an IPv4 CIDR",
+                args.node.service_cidr
+            )
         })?,
         node_port_range: parse_port_range(&args.service_node_port_range).with_context(|| {
             format!(
@@ -115,9 +118,11 @@ fn advertise_address(args: &ServerArgs) -> Option<std::net::IpAddr> {
     if !args.bind_address.is_unspecified() {
         return Some(args.bind_address);
     }
-    args.node
-        .node_ip
-        .or_else(|| crate::host_addresses::global_ipv4_addresses().into_iter().next())
+    args.node.node_ip.or_else(|| {
+        crate::host_addresses::global_ipv4_addresses()
+            .into_iter()
+            .next()
+    })
 }
 
 /// The server's own node: the same agent as `r8s agent`, joining over HTTPS with the join token.

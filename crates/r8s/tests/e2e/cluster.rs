@@ -30,7 +30,13 @@ impl Cluster {
         server_machine.plug_into(&switch, "sw-server", NODE_IP);
         let server = Server::start_in(
             server_machine,
-            &["--bind-address", "0.0.0.0", "--node-ip", NODE_IP, "--disable-agent"],
+            &[
+                "--bind-address",
+                "0.0.0.0",
+                "--node-ip",
+                NODE_IP,
+                "--disable-agent",
+            ],
         );
         let mut agents = Vec::new();
         for (index, (name, ip)) in AGENTS.iter().enumerate() {

@@ -226,7 +226,11 @@ fn services_reach_pods_on_both_agents() {
     let answer = nslookup(&cluster, "kubernetes.default.svc.cluster.local");
     assert!(answer.contains("10.43.0.1"), "{answer}");
     // busybox's nslookup asks for names as given; its wget resolves through the search path.
-    assert!(all.contains(&cluster.fetch_from_pod("client", "http://web/").unwrap_or_default()));
+    assert!(all.contains(
+        &cluster
+            .fetch_from_pod("client", "http://web/")
+            .unwrap_or_default()
+    ));
     let answer = nslookup(&cluster, "missing.default.svc.cluster.local");
     assert!(answer.contains("NXDOMAIN"), "{answer}");
 
