@@ -10,6 +10,7 @@ pub mod object_meta;
 pub mod pod_admission;
 pub mod service_account_volume;
 pub mod service_allocation;
+pub mod service_type_change;
 pub mod storage_errors;
 pub mod store;
 pub mod strategy;

@@ -126,6 +126,9 @@ pub fn prepare_for_update(info: &ResourceInfo, target: WriteTarget, new: &mut Va
                     };
                 }
             }
+            if info.group.is_empty() && info.kind == "Service" {
+                super::service_type_change::drop_type_dependent_fields(new, old);
+            }
             if info.kind == "Namespace" {
                 // Namespace finalizers change only through /finalize.
                 let old_finalizers = old.get("spec").and_then(|s| s.get("finalizers")).cloned();

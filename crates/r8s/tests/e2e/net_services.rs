@@ -313,6 +313,31 @@ fn services_reach_pods_on_both_agents() {
         );
     }
 
+    // Back to a ClusterIP Service with a plain type patch (upstream drops the node ports and the
+    // traffic policy with the type): the load-balancer ingress goes away.
+    server.ok(&[
+        "patch",
+        "svc",
+        "web-lb",
+        "-p",
+        r#"{"spec":{"type":"ClusterIP"}}"#,
+    ]);
+    cluster.wait_for(
+        "the LoadBalancer ingress cleared",
+        Duration::from_secs(20),
+        || {
+            server
+                .ok(&[
+                    "get",
+                    "svc",
+                    "web-lb",
+                    "-o",
+                    "jsonpath={.status.loadBalancer.ingress}",
+                ])
+                .is_empty()
+        },
+    );
+
     // Scaling down changes who answers.
     server.ok(&["scale", "deployment/web", "--replicas=1"]);
     let scaled = Instant::now();
