@@ -59,30 +59,4 @@ pub enum PortMatch {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Sctp,
-}
-
-impl Protocol {
-    /// The protocol as the API spells it; a missing protocol means TCP.
-    pub fn from_api(protocol: Option<&str>) -> Option<Self> {
-        match protocol.unwrap_or("TCP") {
-            "TCP" => Some(Self::Tcp),
-            "UDP" => Some(Self::Udp),
-            "SCTP" => Some(Self::Sctp),
-            _ => None,
-        }
-    }
-
-    /// The protocol as nftables spells it (`tcp dport`, `meta l4proto tcp`).
-    pub fn nft_name(self) -> &'static str {
-        match self {
-            Self::Tcp => "tcp",
-            Self::Udp => "udp",
-            Self::Sctp => "sctp",
-        }
-    }
-}
+pub use nftables::Protocol;

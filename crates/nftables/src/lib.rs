@@ -6,9 +6,11 @@
 #![forbid(unsafe_code)]
 
 mod command;
+mod protocol;
 mod recording;
 
 pub use command::NftCommand;
+pub use protocol::Protocol;
 pub use recording::RecordingNft;
 
 #[derive(Debug, thiserror::Error)]

@@ -13,32 +13,7 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 /// Upstream's default `sessionAffinityConfig.clientIP.timeoutSeconds`.
 const DEFAULT_AFFINITY_TIMEOUT_SECONDS: u32 = 10800;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Sctp,
-}
-
-impl Protocol {
-    fn parse(protocol: Option<&str>) -> Option<Self> {
-        match protocol.unwrap_or("TCP") {
-            "TCP" => Some(Self::Tcp),
-            "UDP" => Some(Self::Udp),
-            "SCTP" => Some(Self::Sctp),
-            _ => None,
-        }
-    }
-
-    /// The name nftables gives the protocol (`meta l4proto tcp`).
-    pub fn nft_name(self) -> &'static str {
-        match self {
-            Self::Tcp => "tcp",
-            Self::Udp => "udp",
-            Self::Sctp => "sctp",
-        }
-    }
-}
+pub use nftables::Protocol;
 
 /// A Service by namespace and name: the unit the proxy re-programs when something changes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -157,7 +132,7 @@ pub fn service_ports(service: &Service, slices: &[&EndpointSlice]) -> Vec<Servic
         .iter()
         .flatten()
         .filter_map(|port| {
-            let protocol = Protocol::parse(port.protocol.as_deref())?;
+            let protocol = Protocol::from_api(port.protocol.as_deref())?;
             let number = u16::try_from(port.port).ok()?;
             let node_port = match type_ {
                 "NodePort" | "LoadBalancer" => port.node_port.and_then(|p| u16::try_from(p).ok()),
@@ -214,7 +189,7 @@ fn endpoints_for_port(
     for slice in slices {
         let Some(port) = slice.ports.iter().flatten().find_map(|p| {
             let same_name = p.name.as_deref().unwrap_or("") == port_name;
-            let same_protocol = Protocol::parse(p.protocol.as_deref()) == Some(protocol);
+            let same_protocol = Protocol::from_api(p.protocol.as_deref()) == Some(protocol);
             (same_name && same_protocol)
                 .then_some(p.port)
                 .flatten()
