@@ -56,13 +56,9 @@ fn spawn_pod_network(
         cluster_cidr: node.args.cluster_cidr.clone(),
     };
     let client = node.client.clone();
-    let cancel = cancel.clone();
-    tasks.spawn(async move {
-        if let Err(error) = podnetwork::run(client, options, cancel.clone()).await {
-            tracing::error!(%error, "the pod network stopped; pods on other nodes are unreachable");
-            cancel.cancelled().await;
-        }
-        Ok(())
+    let stop = cancel.clone();
+    spawn_component(tasks, cancel, "the pod network", async move {
+        podnetwork::run(client, options, stop).await
     });
     Ok(())
 }
@@ -81,10 +77,9 @@ fn spawn_service_proxy(
         node.args.service_cidr.clone(),
     );
     let client = node.client.clone();
-    let cancel = cancel.clone();
-    tasks.spawn(async move {
-        proxy::run(client, options, cancel).await?;
-        Ok(())
+    let stop = cancel.clone();
+    spawn_component(tasks, cancel, "the service proxy", async move {
+        proxy::run(client, options, stop).await
     });
     Ok(())
 }
@@ -103,20 +98,9 @@ fn spawn_dns(
         &node.args.cluster_domain,
     );
     let client = node.client.clone();
-    let cancel = cancel.clone();
-    tasks.spawn(async move {
-        let bound = match dns::bind(options).await {
-            Ok(bound) => bound,
-            Err(error) => {
-                tracing::error!(%error, "cluster DNS not started on this node");
-                return Ok(());
-            }
-        };
-        if let Err(error) = bound.serve(client, cancel.clone()).await {
-            tracing::error!(%error, "cluster DNS stopped; the node runs on without it");
-            cancel.cancelled().await;
-        }
-        Ok(())
+    let stop = cancel.clone();
+    spawn_component(tasks, cancel, "cluster DNS", async move {
+        dns::bind(options).await?.serve(client, stop).await
     });
     Ok(())
 }
@@ -128,13 +112,9 @@ fn spawn_network_policy(
 ) -> anyhow::Result<()> {
     let options = netpol::NetworkPolicyOptions::new(node.node_name);
     let client = node.client.clone();
-    let cancel = cancel.clone();
-    tasks.spawn(async move {
-        if let Err(error) = netpol::run(client, options, cancel.clone()).await {
-            tracing::error!(%error, "network policy enforcement stopped; the node runs on without it");
-            cancel.cancelled().await;
-        }
-        Ok(())
+    let stop = cancel.clone();
+    spawn_component(tasks, cancel, "network policy enforcement", async move {
+        netpol::run(client, options, stop).await
     });
     Ok(())
 }
@@ -151,13 +131,34 @@ fn spawn_ingress(
         https_port: node.args.ingress_https_port,
     };
     let client = node.client.clone();
-    let cancel = cancel.clone();
-    tasks.spawn(async move {
-        if let Err(error) = ingress::run(client, options, cancel.clone()).await {
-            tracing::error!(%error, "the ingress controller stopped; the node runs on without it");
-            cancel.cancelled().await;
-        }
-        Ok(())
+    let stop = cancel.clone();
+    spawn_component(tasks, cancel, "the ingress controller", async move {
+        ingress::run(client, options, stop).await
     });
     Ok(())
+}
+
+/// Runs one component until `cancel`. A component that fails or ends early is logged and the
+/// agent runs on without it: pods keep running whatever happens to the node's networking.
+fn spawn_component<F, E>(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    cancel: &CancellationToken,
+    name: &'static str,
+    component: F,
+) where
+    F: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        match component.await {
+            Err(error) => tracing::error!(%error, "{name} stopped; the node runs on without it"),
+            Ok(()) if !cancel.is_cancelled() => {
+                tracing::error!("{name} ended; the node runs on without it");
+            }
+            Ok(()) => {}
+        }
+        cancel.cancelled().await;
+        Ok(())
+    });
 }

@@ -107,6 +107,19 @@ spec:
     command: ["sleep", "3600"]
 "#;
 
+/// Asks the Service for 8 s, one line per answer: the uptime in centiseconds and who answered.
+const ASK_IN_A_LOOP: &str = "read up rest < /proc/uptime; end=$(( ${up%.*}${up#*.} + 800 )); \
+     now=0; while [ $now -lt $end ]; do \
+     read up rest < /proc/uptime; now=${up%.*}${up#*.}; \
+     echo \"$now $(wget -qO- http://web.default.svc.cluster.local 2>/dev/null)\"; done";
+
+/// The kernel's uptime in centiseconds, as `/proc/uptime` gives it.
+fn uptime_centiseconds() -> u64 {
+    let text = std::fs::read_to_string("/proc/uptime").expect("read /proc/uptime");
+    let seconds = text.split_whitespace().next().unwrap_or("0");
+    seconds.replace('.', "").parse().expect("uptime")
+}
+
 /// Which pods answer `url` over `tries` requests from the client pod.
 fn answering(cluster: &Cluster, url: &str, tries: usize) -> BTreeSet<String> {
     (0..tries)
@@ -338,21 +351,47 @@ fn services_reach_pods_on_both_agents() {
         },
     );
 
-    // Scaling down changes who answers.
+    // Scaling down changes who answers. The client asks in a loop, stamping each answer with the
+    // kernel's uptime (the same clock on the host and in the pod), while the test scales.
+    let mut asking = server
+        .command(crate::harness::KUBECTL)
+        .env("KUBECONFIG", server.kubeconfig())
+        .args(["exec", "client", "--", "sh", "-c", ASK_IN_A_LOOP])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the asking loop");
+    std::thread::sleep(Duration::from_secs(2));
     server.ok(&["scale", "deployment/web", "--replicas=1"]);
-    let scaled = Instant::now();
+    let scaled_at = uptime_centiseconds();
+    let answers = asking.wait_with_output().expect("the asking loop");
+    let answers = String::from_utf8_lossy(&answers.stdout).into_owned();
     cluster.wait_for("one web pod left", Duration::from_secs(30), || {
         web_pods(&cluster).len() == 1
     });
     let remaining = web_pods(&cluster)[0].0.clone();
-    cluster.wait_for(
-        "only the remaining pod answering",
-        Duration::from_secs(10),
-        || answering(&cluster, service_url, 6) == BTreeSet::from([remaining.clone()]),
+    let stamped: Vec<(u64, &str)> = answers
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter_map(|(stamp, who)| Some((stamp.parse().ok()?, who.trim())))
+        .collect();
+    let last_other = stamped
+        .iter()
+        .filter(|(_, who)| !who.is_empty() && *who != remaining)
+        .map(|(stamp, _)| *stamp)
+        .max()
+        .unwrap_or(0);
+    let failed = stamped.iter().filter(|(_, who)| who.is_empty()).count();
+    assert!(
+        stamped
+            .iter()
+            .any(|(stamp, who)| *stamp > last_other && *who == remaining),
+        "only {remaining} answered at the end of the loop: {answers}"
     );
     eprintln!(
-        "after scaling, only {remaining} answers {:?} after the scale",
-        scaled.elapsed()
+        "after the scale returned, the removed pod answered for {} ms more; then only {remaining} \
+         ({} answers, {failed} failed requests)",
+        last_other.saturating_sub(scaled_at) * 10,
+        stamped.len()
     );
 
     // An agent goes away: its node is deleted, and nothing of it stays on the other agent.

@@ -140,7 +140,11 @@ fn node_attaches_to_containers() {
         ),
     );
     let said = text(&out);
-    assert!(said.contains("\nex-5"), "exec -it output: {said}");
+    assert!(
+        said.contains("\nex-5"),
+        "exec -it output: {said}\nserver log:\n{}",
+        server.log()
+    );
     assert!(
         said.contains("command terminated with exit code 3"),
         "exec -it output: {said}"
