@@ -13,7 +13,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
-use kube::Api;
+use kube::{Api, Resource};
 use nftables::Nft;
 use tokio_util::sync::CancellationToken;
 
@@ -85,22 +85,20 @@ pub async fn run(
     }
     let (services, service_writer) = reflector::store::<Service>();
     let (slices, slice_writer) = reflector::store::<EndpointSlice>();
-    let service_events = reflector::reflector(
-        service_writer,
-        watcher(
-            Api::<Service>::all(client.clone()),
-            watcher::Config::default(),
-        ),
+    let service_events = watcher(
+        Api::<Service>::all(client.clone()),
+        watcher::Config::default(),
     )
-    .default_backoff();
-    let slice_events = reflector::reflector(
-        slice_writer,
-        watcher(
-            Api::<EndpointSlice>::all(client),
-            watcher::Config::default(),
-        ),
+    .default_backoff()
+    .modify(drop_bookkeeping)
+    .reflect(service_writer);
+    let slice_events = watcher(
+        Api::<EndpointSlice>::all(client),
+        watcher::Config::default(),
     )
-    .default_backoff();
+    .default_backoff()
+    .modify(drop_bookkeeping)
+    .reflect(slice_writer);
     let mut service_events = std::pin::pin!(service_events);
     let mut slice_events = std::pin::pin!(slice_events);
 
@@ -235,4 +233,13 @@ fn desired_for(
             (key.clone(), rules)
         })
         .collect()
+}
+
+/// What the cache need not hold: field managers and `kubectl apply`'s copy of the object.
+fn drop_bookkeeping<K: Resource>(object: &mut K) {
+    let meta = object.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
 }

@@ -60,6 +60,14 @@ where
     let (store, writer) = reflector::store();
     let events = watcher(api, watcher::Config::default())
         .default_backoff()
+        .modify(|object: &mut K| {
+            // Field managers and `kubectl apply`'s copy of the object: nothing routing needs.
+            let meta = object.meta_mut();
+            meta.managed_fields = None;
+            if let Some(annotations) = meta.annotations.as_mut() {
+                annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+            }
+        })
         .reflect(writer);
     let changed = Arc::clone(changed);
     let cancel = cancel.clone();
