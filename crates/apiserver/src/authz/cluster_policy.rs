@@ -194,6 +194,39 @@ mod tests {
                 true,
             ),
             (&node, request("update", "", "pods", "default", "p"), false),
+            // Cluster DNS's Service and endpoints, in kube-system only.
+            (
+                &node,
+                request("create", "", "services", "kube-system", ""),
+                true,
+            ),
+            (
+                &node,
+                request("create", "", "services", "default", ""),
+                false,
+            ),
+            (
+                &node,
+                request(
+                    "patch",
+                    "discovery.k8s.io",
+                    "endpointslices",
+                    "kube-system",
+                    "kube-dns-n1",
+                ),
+                true,
+            ),
+            (
+                &node,
+                request(
+                    "delete",
+                    "discovery.k8s.io",
+                    "endpointslices",
+                    "default",
+                    "web",
+                ),
+                false,
+            ),
             (&node, request("delete", "", "pods", "default", "p"), true),
             (&node, request("create", "", "pods", "default", ""), true),
             (&node, request("create", "", "events", "default", ""), true),

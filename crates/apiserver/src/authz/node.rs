@@ -12,6 +12,8 @@ use crate::authn::UserInfo;
 pub const NODES_GROUP: &str = "system:nodes";
 pub const NODE_USER_PREFIX: &str = "system:node:";
 const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
+/// Where cluster DNS's Service and the nodes' DNS endpoints live.
+const DNS_NAMESPACE: &str = "kube-system";
 
 const NODE_RULES: &[Rule] = &[
     Rule {
@@ -90,13 +92,13 @@ const NODE_RULES: &[Rule] = &[
         verbs: &["create"],
         group: "",
         resources: &["services"],
-        scope: Scope::Any,
+        scope: Scope::Namespace(DNS_NAMESPACE),
     },
     Rule {
         verbs: &["create", "update", "patch", "delete"],
         group: "discovery.k8s.io",
         resources: &["endpointslices"],
-        scope: Scope::Any,
+        scope: Scope::Namespace(DNS_NAMESPACE),
     },
     // Mirror pods are created, and finished pods deleted, by the node running them.
     Rule {

@@ -11,6 +11,8 @@ pub enum Scope {
     OwnObject,
     /// Only in this namespace; objects named like the node (creates, lists and watches name none).
     OwnObjectIn(&'static str),
+    /// Any object in this namespace.
+    Namespace(&'static str),
 }
 
 pub struct Rule {
@@ -52,6 +54,7 @@ impl Rule {
             Scope::OwnObjectIn(namespace) => {
                 a.namespace == namespace && (a.name == owner || names_no_object(a))
             }
+            Scope::Namespace(namespace) => a.namespace == namespace,
         }
     }
 }
