@@ -187,15 +187,17 @@ impl Containers {
         let files = StateFiles::new(dir);
         let deadline = tokio::time::Instant::now() + CREATE_TIMEOUT;
         loop {
+            // Looked at before the files: a shim writes them before it exits, so once it is seen
+            // gone, whatever it had to say is already there.
+            let shim_gone =
+                StateFiles::read_pid(&files.shim_pid()).is_some_and(|pid| !shim_alive(pid, id));
             if files.init_pid().exists() {
                 return Ok(());
             }
             if let Ok(message) = tokio::fs::read_to_string(files.create_error()).await {
                 return Err(RuntimeError::Failed(message));
             }
-            let shim_gone =
-                StateFiles::read_pid(&files.shim_pid()).is_some_and(|pid| !shim_alive(pid, id));
-            if shim_gone && !files.init_pid().exists() {
+            if shim_gone {
                 return Err(RuntimeError::Failed(format!(
                     "the shim of {id} exited during creation"
                 )));
