@@ -353,7 +353,7 @@ fn services_reach_pods_on_both_agents() {
 
     // Scaling down changes who answers. The client asks in a loop, stamping each answer with the
     // kernel's uptime (the same clock on the host and in the pod), while the test scales.
-    let mut asking = server
+    let asking = server
         .command(crate::harness::KUBECTL)
         .env("KUBECONFIG", server.kubeconfig())
         .args(["exec", "client", "--", "sh", "-c", ASK_IN_A_LOOP])
