@@ -78,6 +78,18 @@ impl Cluster {
         out.status.success().then(|| stdout_text(&out))
     }
 
+    /// `curl -s --max-time 3 <args>` on the server's machine: the body, or None when it fails.
+    pub fn curl(&self, args: &[&str]) -> Option<String> {
+        let out = self
+            .server
+            .command("curl")
+            .args(["-s", "--max-time", "3"])
+            .args(args)
+            .output()
+            .expect("run curl");
+        out.status.success().then(|| stdout_text(&out))
+    }
+
     /// Polls `check` until it holds; past `timeout` the test fails with every machine's log.
     pub fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn() -> bool) {
         wait_for(what, timeout, || self.logs(), check)

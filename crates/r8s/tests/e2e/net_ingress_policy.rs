@@ -112,18 +112,6 @@ spec:
     - {port: http}
 "#;
 
-/// `curl -s <args>` on the server's machine; its stdout, or None when it fails.
-fn curl(cluster: &Cluster, args: &[&str]) -> Option<String> {
-    let out = cluster
-        .server
-        .command("curl")
-        .args(["-s", "--max-time", "3"])
-        .args(args)
-        .output()
-        .expect("run curl");
-    out.status.success().then(|| stdout_text(&out))
-}
-
 /// A self-signed certificate for `host` as a `kubernetes.io/tls` Secret named `name`.
 fn create_tls_secret(cluster: &Cluster, name: &str, host: &str) {
     let dir = cluster.server.dir.path();
@@ -208,25 +196,29 @@ fn ingress_routes_hosts_and_policies_gate_traffic() {
         cluster.wait_for(
             &format!("a.example on {node_ip}"),
             Duration::from_secs(30),
-            || curl(&cluster, &["--resolve", &a, "http://a.example/"]).as_deref() == Some("site-a"),
+            || {
+                cluster
+                    .curl(&["--resolve", &a, "http://a.example/"])
+                    .as_deref()
+                    == Some("site-a")
+            },
         );
         let b = format!("b.example:80:{node_ip}");
         assert_eq!(
-            curl(&cluster, &["--resolve", &b, "http://b.example/path/"]).as_deref(),
+            cluster
+                .curl(&["--resolve", &b, "http://b.example/path/"])
+                .as_deref(),
             Some("site-b-path")
         );
-        let not_routed = curl(
-            &cluster,
-            &[
-                "--resolve",
-                &b,
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "http://b.example/other",
-            ],
-        );
+        let not_routed = cluster.curl(&[
+            "--resolve",
+            &b,
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "http://b.example/other",
+        ]);
         assert_eq!(not_routed.as_deref(), Some("404"));
         let tls = format!("a.example:443:{node_ip}");
         let answer = cluster
@@ -249,20 +241,17 @@ fn ingress_routes_hosts_and_policies_gate_traffic() {
             log.contains("CN=a.example"),
             "the Secret's certificate: {log}"
         );
-        let http2 = curl(
-            &cluster,
-            &[
-                "-k",
-                "--http2",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_version}",
-                "--resolve",
-                &tls,
-                "https://a.example/",
-            ],
-        );
+        let http2 = cluster.curl(&[
+            "-k",
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version}",
+            "--resolve",
+            &tls,
+            "https://a.example/",
+        ]);
         assert_eq!(http2.as_deref(), Some("2"));
     }
     eprintln!("ingress checks done {:?} after start", started.elapsed());

@@ -277,51 +277,37 @@ fn services_reach_pods_on_both_agents() {
             &format!("NodePort on {node_ip}"),
             Duration::from_secs(20),
             || {
-                let out = server
-                    .command("curl")
-                    .args(["-s", "--max-time", "2", &url])
-                    .output()
-                    .expect("run curl");
-                all.contains(&stdout_text(&out))
+                cluster
+                    .curl(&[&url])
+                    .is_some_and(|body| all.contains(&body))
             },
         );
     }
 
     // A LoadBalancer Service gets the nodes' addresses as ingress, and they answer.
+    let lb_ips = || {
+        server.ok(&[
+            "get",
+            "svc",
+            "web-lb",
+            "-o",
+            "jsonpath={.status.loadBalancer.ingress[*].ip}",
+        ])
+    };
     cluster.wait_for(
         "a LoadBalancer ingress address",
         Duration::from_secs(20),
-        || {
-            !server
-                .ok(&[
-                    "get",
-                    "svc",
-                    "web-lb",
-                    "-o",
-                    "jsonpath={.status.loadBalancer.ingress[*].ip}",
-                ])
-                .is_empty()
-        },
+        || !lb_ips().is_empty(),
     );
-    let lb_ips = server.ok(&[
-        "get",
-        "svc",
-        "web-lb",
-        "-o",
-        "jsonpath={.status.loadBalancer.ingress[*].ip}",
-    ]);
-    for lb_ip in lb_ips.split_whitespace() {
+    for lb_ip in lb_ips().split_whitespace() {
         let url = format!("http://{lb_ip}:8081/");
         cluster.wait_for(
             &format!("LoadBalancer on {lb_ip}"),
             Duration::from_secs(20),
             || {
-                let out = server
-                    .command("curl")
-                    .args(["-s", "--max-time", "2", &url])
-                    .output()
-                    .expect("run curl");
-                all.contains(&stdout_text(&out))
+                cluster
+                    .curl(&[&url])
+                    .is_some_and(|body| all.contains(&body))
             },
         );
     }
