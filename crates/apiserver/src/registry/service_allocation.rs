@@ -21,7 +21,8 @@ pub struct ServiceAllocator<'a> {
     pub node_ports: (u16, u16),
 }
 
-fn service_type(service: &Value) -> &str {
+/// The Service's `spec.type`, ClusterIP when unset.
+pub(crate) fn service_type(service: &Value) -> &str {
     service
         .get("spec")
         .and_then(|s| s.get("type"))
@@ -29,7 +30,8 @@ fn service_type(service: &Value) -> &str {
         .unwrap_or("ClusterIP")
 }
 
-fn wants_node_ports(service: &Value) -> bool {
+/// NodePort and LoadBalancer Services hold node ports.
+pub(crate) fn wants_node_ports(service: &Value) -> bool {
     matches!(service_type(service), "NodePort" | "LoadBalancer")
 }
 

@@ -4,13 +4,7 @@
 
 use serde_json::Value;
 
-fn service_type(service: &Value) -> &str {
-    service
-        .get("spec")
-        .and_then(|s| s.get("type"))
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP")
-}
+use super::service_allocation::{service_type, wants_node_ports};
 
 fn has_external_ips(service: &Value) -> bool {
     service
@@ -26,7 +20,7 @@ pub fn drop_type_dependent_fields(new: &mut Value, old: &Value) {
     if new_type == service_type(old) {
         return;
     }
-    let needs_node_ports = matches!(new_type.as_str(), "NodePort" | "LoadBalancer");
+    let needs_node_ports = wants_node_ports(new);
     let is_load_balancer = new_type == "LoadBalancer";
     let external = needs_node_ports || has_external_ips(new);
     let old_spec = old.get("spec").cloned().unwrap_or(Value::Null);
