@@ -10,6 +10,7 @@ mod label_requirement;
 mod label_selector;
 mod label_syntax;
 mod selectable_fields;
+mod selection_view;
 
 pub use error::SelectorError;
 pub use field_selector::{FieldOperator, FieldRequirement, FieldSelector};
@@ -17,3 +18,4 @@ pub use label_format::format_labels;
 pub use label_requirement::{LabelOperator, LabelRequirement};
 pub use label_selector::LabelSelector;
 pub use selectable_fields::{check_field_selector, selectable_field_values};
+pub use selection_view::selection_view;

@@ -57,7 +57,7 @@ fn cached(cache: &WatchCache, resource: &str, namespace: &str, name: &str) -> Op
     let cache = cache.resource(resource)?;
     cache
         .get(&object_key(resource, Some(namespace), name))
-        .map(|o| o.object.clone())
+        .map(|o| o.value())
 }
 
 /// The bound object `kind` still exists in `namespace` with the token's uid.

@@ -266,11 +266,13 @@ pub async fn delete_collection(
         .cache
         .resource(segment)
         .ok_or_else(|| ApiError::internal(format!("no cache for {segment}")))?;
-    let matching = resource.list(&prefix, &|o| filter.matches(&o.object));
+    let matching = resource.list(&prefix, &|o| filter.matches(&o.selectable));
     let mut deleted = Vec::new();
     for object in matching {
-        let name = meta_str(&object.object, "name").unwrap_or("").to_string();
-        let namespace = meta_str(&object.object, "namespace").map(str::to_string);
+        let name = meta_str(&object.selectable, "name")
+            .unwrap_or("")
+            .to_string();
+        let namespace = meta_str(&object.selectable, "namespace").map(str::to_string);
         let one = Target {
             info,
             namespace: namespace.as_deref(),

@@ -20,12 +20,13 @@ fn budgets_selecting(server: &ApiServer, namespace: &str, pod: &Value) -> Vec<St
     let prefix = collection_prefix("poddisruptionbudgets", Some(namespace));
     budgets
         .list(&prefix, &|budget| {
-            let selector = budget.object.get("spec").and_then(|s| s.get("selector"));
+            let budget = budget.value();
+            let selector = budget.get("spec").and_then(|s| s.get("selector"));
             api::selector::LabelSelector::from_label_selector_json(selector)
                 .is_ok_and(|s| !s.is_empty() && s.matches_object(pod))
         })
         .iter()
-        .map(|b| meta_str(&b.object, "name").unwrap_or("").to_string())
+        .map(|b| meta_str(&b.selectable, "name").unwrap_or("").to_string())
         .collect()
 }
 

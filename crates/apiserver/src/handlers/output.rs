@@ -165,7 +165,7 @@ pub fn list_response(
                 "kind": info.list_kind(),
                 "apiVersion": info.api_version(),
                 "metadata": meta,
-                "items": objects.iter().map(|o| o.object.clone()).collect::<Vec<_>>(),
+                "items": objects.iter().map(|o| o.value()).collect::<Vec<_>>(),
             });
             value_response(200, &list, encoding)
         }
@@ -174,12 +174,13 @@ pub fn list_response(
                 "kind": "PartialObjectMetadataList",
                 "apiVersion": "meta.k8s.io/v1",
                 "metadata": meta,
-                "items": objects.iter().map(|o| partial_metadata(&o.object)).collect::<Vec<_>>(),
+                "items": objects.iter().map(|o| partial_metadata(&o.value())).collect::<Vec<_>>(),
             });
             value_response(200, &list, encoding)
         }
         (Representation::Table, encoding) => {
-            let refs: Vec<&Value> = objects.iter().map(|o| &o.object).collect();
+            let values: Vec<Value> = objects.iter().map(|o| o.value()).collect();
+            let refs: Vec<&Value> = values.iter().collect();
             let with_columns = !ctx.query.flag("noHeaders");
             let shaped = table(info, &refs, include_object(ctx), meta, with_columns);
             value_response(200, &shaped, encoding)

@@ -84,7 +84,7 @@ async fn list_from_storage(
         revision = read_at;
         let last_key = page.last().map(|o| o.key.clone());
         for object in page {
-            if filter.matches(&object.object) {
+            if filter.matches(&object.selectable) {
                 matched.push(Arc::new(object));
             }
         }
@@ -178,13 +178,13 @@ pub async fn list(
         return Err(ApiError::internal(format!("no cache for {segment}")));
     };
     let mut objects = if info.is_storage_version() {
-        resource_cache.list(&prefix, &|o| filter.matches(&o.object))
+        resource_cache.list(&prefix, &|o| filter.matches(&o.selectable))
     } else {
         resource_cache
             .list(&prefix, &|_| true)
             .iter()
             .map(|o| crate::registry::versions::present(info, o))
-            .filter(|o| filter.matches(&o.object))
+            .filter(|o| filter.matches(&o.selectable))
             .collect()
     };
     // A first page: the rest is read from storage at this revision through the continue token.

@@ -110,7 +110,7 @@ fn node_of(server: &ApiServer, pod: &Value) -> Option<ObjectRef> {
         .cache
         .resource("minions")
         .and_then(|c| c.get(&object_key("minions", None, name)))
-        .and_then(|n| meta_str(&n.object, "uid").map(str::to_string))
+        .and_then(|n| meta_str(&n.value(), "uid").map(str::to_string))
         .unwrap_or_default();
     Some(ObjectRef {
         name: name.to_string(),

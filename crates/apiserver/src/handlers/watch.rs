@@ -46,14 +46,15 @@ impl Encoder {
         match self.representation {
             Representation::Object => out.put_slice(&object.json),
             Representation::PartialObjectMetadata => out.put_slice(
-                &serde_json::to_vec(&partial_metadata(&object.object)).unwrap_or_default(),
+                &serde_json::to_vec(&partial_metadata(&object.value())).unwrap_or_default(),
             ),
             Representation::Table => {
                 let include = self.include_object.clone();
                 let rv = object.revision.to_string();
+                let value = object.value();
                 let shaped = table(
                     self.info,
-                    &[&object.object],
+                    &[&value],
                     &include,
                     json!({"resourceVersion": rv}),
                     !self.sent_columns,
@@ -118,11 +119,11 @@ fn visible_event<'a>(
     if !event.object.key.starts_with(prefix) {
         return None;
     }
-    let now = filter.matches(&event.object.object);
+    let now = filter.matches(&event.object.selectable);
     let before = event
         .previous
         .as_ref()
-        .is_some_and(|p| filter.matches(&p.object));
+        .is_some_and(|p| filter.matches(&p.selectable));
     let kind = match (event.kind, before, now) {
         (CacheEventKind::Deleted, _, true) => "DELETED",
         (CacheEventKind::Deleted, true, _) => "DELETED",
@@ -254,7 +255,10 @@ async fn run_watch(
             .fold(applied_before_snapshot, i64::max);
         let info = plan.encoder.info;
         let objects: Vec<Arc<CachedObject>> = objects.iter().map(|o| present(info, o)).collect();
-        for object in objects.iter().filter(|o| plan.filter.matches(&o.object)) {
+        for object in objects
+            .iter()
+            .filter(|o| plan.filter.matches(&o.selectable))
+        {
             if tx.send(plan.encoder.event("ADDED", object)).await.is_err() {
                 return;
             }

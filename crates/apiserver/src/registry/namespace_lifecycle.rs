@@ -40,7 +40,7 @@ impl Registry {
             .cache
             .resource("namespaces")
             .and_then(|c| c.get(&object_key("namespaces", None, namespace)))
-            .map(|o| o.object.clone());
+            .map(|o| o.value());
         let object = match cached {
             Some(object) => object,
             // The cache may not have seen a namespace created a moment ago: ask storage.

@@ -68,17 +68,17 @@ impl Registry {
         self.cache
             .resource("priorityclasses")?
             .get(&object_key("priorityclasses", None, name))
-            .map(|o| o.object.clone())
+            .map(|o| o.value())
     }
 
     fn global_default_priority_class(&self) -> Option<Value> {
         self.cache
             .resource("priorityclasses")?
             .list("/registry/priorityclasses/", &|o| {
-                o.object.get("globalDefault") == Some(&json!(true))
+                o.value().get("globalDefault") == Some(&json!(true))
             })
             .first()
-            .map(|o| o.object.clone())
+            .map(|o| o.value())
     }
 
     /// Resolve the pod's priority from its PriorityClass (or the global default class).
@@ -151,7 +151,7 @@ impl Registry {
                 Some(&namespace),
                 &account_name,
             ))
-            .map(|o| o.object.clone())
+            .map(|o| o.value())
         });
         if is_mirror || !super::service_account_volume::should_automount(pod, account.as_ref()) {
             return;

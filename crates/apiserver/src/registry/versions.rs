@@ -34,7 +34,7 @@ pub fn present(info: &ResourceInfo, cached: &Arc<CachedObject>) -> Arc<CachedObj
     if info.is_storage_version() {
         return cached.clone();
     }
-    match api::conversion::from_storage(info, &cached.object) {
+    match api::conversion::from_storage(info, &cached.value()) {
         Ok(converted) => Arc::new(CachedObject::new(
             cached.key.clone(),
             cached.revision,

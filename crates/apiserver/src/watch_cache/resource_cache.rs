@@ -14,16 +14,18 @@ const HISTORY_CAPACITY: usize = 4_096;
 /// Events a watcher may fall behind before it is closed (it then resumes from its last revision).
 const SUBSCRIBER_BUFFER: usize = 4_096;
 
-/// One object as the cache holds it: parsed for filtering, serialized once for every reader.
+/// One object as the cache holds it: serialized once for every reader, plus the few fields
+/// selectors read. The parsed object is not kept: as a `Value` it is several times the size of
+/// its JSON, and most readers only need the bytes.
 #[derive(Debug)]
 pub struct CachedObject {
     pub key: String,
     /// The object's resourceVersion (mod revision, or the deletion revision for deleted objects).
     pub revision: i64,
-    /// The object with `metadata.resourceVersion` set.
-    pub object: Value,
-    /// `object` as JSON.
+    /// The object as JSON, with `metadata.resourceVersion` set.
     pub json: Bytes,
+    /// What label and field selectors read of the object ([`api::selector::selection_view`]).
+    pub selectable: Value,
 }
 
 impl CachedObject {
@@ -38,9 +40,14 @@ impl CachedObject {
         Self {
             key,
             revision,
-            object,
+            selectable: api::selector::selection_view(&object),
             json,
         }
+    }
+
+    /// The whole object, parsed from its JSON (which this type wrote, so it parses).
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
     }
 }
 
@@ -300,6 +307,6 @@ mod tests {
         assert_eq!(next.object.revision, 2);
         assert!(live.try_recv().is_err());
         assert_eq!(cache.list("/registry/configmaps/", &|_| true).len(), 2);
-        assert_eq!(object("x", 7).object["metadata"]["resourceVersion"], "7");
+        assert_eq!(object("x", 7).value()["metadata"]["resourceVersion"], "7");
     }
 }

@@ -52,7 +52,7 @@ impl RbacAuthorizer {
             .map(|c| {
                 c.list(&collection_prefix(resource, None), &|_| true)
                     .iter()
-                    .map(|o| o.object.clone())
+                    .map(|o| o.value())
                     .collect()
             })
             .unwrap_or_default()
