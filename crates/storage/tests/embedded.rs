@@ -119,10 +119,15 @@ async fn leases_survive_restart_and_still_expire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_watcher_catches_up_from_history_without_loss() {
     let dir = tempfile::tempdir().unwrap();
-    let backend =
-        EmbeddedBackend::open_with(db_path(dir.path()), EmbeddedOptions { watch_buffer: 4 })
-            .await
-            .unwrap();
+    let backend = EmbeddedBackend::open_with(
+        db_path(dir.path()),
+        EmbeddedOptions {
+            watch_buffer: 4,
+            ..EmbeddedOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     let start = backend.current_revision().await.unwrap();
     let mut stream = backend.watch("/slow/", start).await.unwrap();
     // Touch the stream once so it is live before it falls behind.

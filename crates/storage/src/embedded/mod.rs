@@ -36,11 +36,18 @@ pub struct EmbeddedOptions {
     /// Committed write batches buffered for live watchers. A watcher further behind than this
     /// re-reads the history from disk until it has caught up (it loses no event).
     pub watch_buffer: usize,
+    /// redb's page cache (its default is 1 GiB). The API server answers most reads from its watch
+    /// cache, so storage reads are mostly single keys before a compare-and-swap; pages beyond this
+    /// come from the kernel's page cache.
+    pub cache_bytes: usize,
 }
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
-        Self { watch_buffer: 4096 }
+        Self {
+            watch_buffer: 4096,
+            cache_bytes: 128 << 20,
+        }
     }
 }
 
@@ -70,7 +77,10 @@ impl EmbeddedBackend {
     ) -> Result<Self, StorageError> {
         let path = path.as_ref().to_owned();
         let db = tokio::task::spawn_blocking(move || -> Result<Database, StorageError> {
-            let db = Database::create(&path).map_err(StorageError::backend)?;
+            let db = Database::builder()
+                .set_cache_size(options.cache_bytes)
+                .create(&path)
+                .map_err(StorageError::backend)?;
             tables::create_all(&db)?;
             Ok(db)
         })
