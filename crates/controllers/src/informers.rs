@@ -4,6 +4,9 @@
 //! to its subscribers, so a pod change is decoded and cached once, not once per controller.
 //! Unlike kube-runtime's shared reflector, deletions reach subscribers too, and a subscriber that
 //! joins late (a restarted controller) first sees every object already in the store.
+//!
+//! The cached objects carry no `metadata.managedFields`: no controller reads them, they are a
+//! large part of every object, and an update that omits them keeps the stored ones.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -99,6 +102,7 @@ where
         sender.set_await_active(false);
         let watch = watcher(api, watcher::Config::default())
             .default_backoff()
+            .modify(without_managed_fields)
             .reflect(writer);
         tokio::spawn(async move {
             tokio::select! {
@@ -140,6 +144,11 @@ where
         let cached = self.store.state().into_iter().map(Change::Applied);
         stream::iter(cached).chain(live)
     }
+}
+
+/// Drops `metadata.managedFields`, which only the API server and appliers read.
+pub fn without_managed_fields<K: Resource>(object: &mut K) {
+    object.meta_mut().managed_fields = None;
 }
 
 /// Pass every change the reflected watch yields on to the subscribers.

@@ -103,12 +103,12 @@ pub fn controllers() -> Vec<ControllerSpec> {
                 .boxed()
         }),
         ControllerSpec::new("pod-gc", |c, t| {
-            pod_gc::run(c.client, pod_gc::PodGcOptions::default(), t)
+            pod_gc::run(c.client, c.informers, pod_gc::PodGcOptions::default(), t)
                 .err_into()
                 .boxed()
         }),
         ControllerSpec::new("disruption", |c, t| {
-            disruption::run(c.client, t).err_into().boxed()
+            disruption::run(c.client, c.informers, t).err_into().boxed()
         }),
         ControllerSpec::new("ttl-after-finished", |c, t| {
             ttl_after_finished::run(c.client, t).err_into().boxed()

@@ -13,10 +13,12 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::PostParams;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
+
+use crate::informers::Informers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -93,14 +95,13 @@ fn error_policy(pdb: Arc<PodDisruptionBudget>, error: &Error, _ctx: Arc<Context>
     Action::requeue(Duration::from_secs(5))
 }
 
-pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error> {
-    let (pods, pod_writer) = reflector::store();
-    let pod_events = reflector::reflector(
-        pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects();
+pub async fn run(
+    client: Client,
+    informers: Informers,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    let pods = informers.pods.store();
+    let pod_events = informers.pods.touched_objects();
     let controller = Controller::new(
         Api::<PodDisruptionBudget>::all(client.clone()),
         watcher::Config::default(),
@@ -108,7 +109,7 @@ pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error>
     let budgets = controller.store();
     let ctx = Arc::new(Context { client, pods });
     controller
-        .watches_stream(pod_events, move |pod: Pod| {
+        .watches_shared_stream(pod_events, move |pod: Arc<Pod>| {
             budgets
                 .state()
                 .into_iter()

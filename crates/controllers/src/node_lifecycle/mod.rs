@@ -54,7 +54,7 @@ pub struct Context {
     nodes: Store<Node>,
     leases: Store<Lease>,
     pods: Store<Pod>,
-    heartbeats: Mutex<HashMap<String, health::Heartbeat>>,
+    heartbeats: Mutex<HeartbeatBook>,
     /// CIDRs handed out that the node cache may not show yet; held while allocating.
     assigned_cidrs: tokio::sync::Mutex<HashMap<String, String>>,
     recorder: Recorder,
@@ -80,6 +80,7 @@ pub async fn run(
     .touched_objects();
     let pods = informers.pods.store();
     let pod_events = informers.pods.touched_objects();
+    let node_store = informers.nodes.store();
     let controller =
         Controller::for_shared_stream(informers.nodes.applied_objects(), informers.nodes.store());
     let reporter = Reporter {
@@ -93,7 +94,7 @@ pub async fn run(
         nodes: controller.store(),
         leases,
         pods,
-        heartbeats: Mutex::new(HashMap::new()),
+        heartbeats: Mutex::new(HeartbeatBook::default()),
         assigned_cidrs: tokio::sync::Mutex::new(HashMap::new()),
         recorder: Recorder::new(client, reporter),
     });
@@ -101,11 +102,12 @@ pub async fn run(
         .watches_stream(lease_events, |lease: Lease| {
             Some(ObjectRef::new(&lease.name_any()))
         })
-        .watches_shared_stream(pod_events, |pod: Arc<Pod>| {
-            pod.spec
-                .as_ref()
-                .and_then(|s| s.node_name.as_deref())
-                .map(ObjectRef::new)
+        .watches_shared_stream(pod_events, move |pod: Arc<Pod>| {
+            // Pods matter only on nodes with NoExecute taints (their tolerations are timed);
+            // a node gaining such a taint is reconciled on its own change and sees its pods.
+            let node = ObjectRef::new(pod.spec.as_ref()?.node_name.as_deref()?);
+            let cached = node_store.get(&node)?;
+            has_no_execute_taint(&cached).then_some(node)
         })
         .graceful_shutdown_on(cancel.cancelled_owned())
         .run(reconcile::reconcile, error_policy, ctx)
@@ -116,6 +118,39 @@ pub async fn run(
         })
         .await;
     Ok(())
+}
+
+fn has_no_execute_taint(node: &Node) -> bool {
+    node.spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|taints| taints.iter().any(|t| t.effect == "NoExecute"))
+}
+
+/// When each node was last seen alive. Entries of deleted nodes are dropped now and then, not
+/// on every reconcile: that walk over all nodes, once per reconcile, dominated the controller's
+/// CPU in clusters of thousands of nodes.
+#[derive(Default)]
+pub struct HeartbeatBook {
+    pub seen: HashMap<String, health::Heartbeat>,
+    pruned_at: Option<std::time::Instant>,
+}
+
+impl HeartbeatBook {
+    const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+    /// Forget nodes `exists` no longer knows, at most once per [`Self::PRUNE_INTERVAL`].
+    pub fn prune(&mut self, exists: impl Fn(&str) -> bool) {
+        let now = std::time::Instant::now();
+        if self
+            .pruned_at
+            .is_some_and(|at| now.duration_since(at) < Self::PRUNE_INTERVAL)
+        {
+            return;
+        }
+        self.pruned_at = Some(now);
+        self.seen.retain(|name, _| exists(name));
+    }
 }
 
 fn error_policy(node: Arc<Node>, error: &Error, _ctx: Arc<Context>) -> Action {

@@ -41,9 +41,10 @@ pub async fn reconcile(cached: Arc<Node>, ctx: Arc<Context>) -> Result<Action, E
             .heartbeats
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        heartbeats.retain(|node_name, _| {
-            ctx.nodes.get(&ObjectRef::new(node_name)).is_some() || *node_name == name
+        heartbeats.prune(|node_name| {
+            node_name == name || ctx.nodes.get(&ObjectRef::new(node_name)).is_some()
         });
+        let heartbeats = &mut heartbeats.seen;
         let creation = node
             .metadata
             .creation_timestamp

@@ -4,15 +4,13 @@
 
 mod plan;
 
-use crate::informers::wait_until_listed;
+use crate::informers::{wait_until_listed, Informers};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::DeleteParams;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::reflector::Store;
 use kube::{Api, Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
@@ -47,29 +45,17 @@ impl Default for PodGcOptions {
     }
 }
 
+/// Sweeps the shared Pod and Node caches every `options.interval` until `cancel`.
 pub async fn run(
     client: Client,
+    informers: Informers,
     options: PodGcOptions,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
-    let (pods, pod_writer) = reflector::store::<Pod>();
-    let pod_feed = reflector::reflector(
-        pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .for_each(|_| futures::future::ready(()));
-    let (nodes, node_writer) = reflector::store::<Node>();
-    let node_feed = reflector::reflector(
-        node_writer,
-        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .for_each(|_| futures::future::ready(()));
+    let pods = informers.pods.store();
+    let nodes = informers.nodes.store();
     tokio::select! {
         () = cancel.cancelled() => Ok(()),
-        () = pod_feed => Ok(()),
-        () = node_feed => Ok(()),
         result = sweep_forever(&client, &options, &pods, &nodes) => result,
     }
 }
