@@ -1,6 +1,7 @@
 //! `r8s bench ...`: programs that print figures, against any cluster's kubeconfig.
 
 pub mod api;
+mod local_processes;
 pub mod pods;
 mod progress;
 pub mod scale;

@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::{Container, Namespace, Pod, PodSpec};
 use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams};
 use kube::Api;
 
+use super::local_processes::local_r8s_processes;
 use super::progress::Progress;
 use super::stats::{millis, Latencies};
 use crate::kube_client::client_from;
@@ -260,27 +261,15 @@ impl RunningWatch {
 /// RSS of this machine's r8s processes: servers/agents, shims and pause processes.
 fn print_memory() {
     let mut groups: std::collections::BTreeMap<&str, Vec<ProcessMemory>> = Default::default();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
-        let argv: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-        let Some(program) = argv.first() else {
-            continue;
-        };
-        if !program.ends_with(b"r8s") {
-            continue;
-        }
-        let role = match argv.get(1).copied() {
-            Some(b"shim") => "shim",
-            Some(b"pause") => "pause",
-            Some(b"server") => "server (control plane + agent)",
-            Some(b"agent") => "agent",
+    for process in local_r8s_processes() {
+        let role = match process.subcommand() {
+            Some("shim") => "shim",
+            Some("pause") => "pause",
+            Some("server") => "server (control plane + agent)",
+            Some("agent") => "agent",
             _ => continue,
         };
-        if let Some(memory) = ProcessMemory::read(&path) {
+        if let Some(memory) = ProcessMemory::read(&process.proc_dir) {
             groups.entry(role).or_default().push(memory);
         }
     }

@@ -22,6 +22,7 @@ use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
 use kube::Api;
 
+use super::local_processes::local_r8s_processes;
 use super::progress::Progress;
 use super::stats::{millis, Latencies};
 use super::workloads::{
@@ -437,10 +438,11 @@ async fn server_port(kubeconfig: &Path) -> Option<u16> {
 /// is no such process (the server runs elsewhere) or more than one.
 fn server_rss(port: Option<u16>) -> Option<ServerMemory> {
     let port = port?;
-    let mut found = local_servers()
+    let mut found = local_r8s_processes()
         .into_iter()
-        .filter(|(_, args)| listen_port(args) == Some(port));
-    let (pid, _) = found.next()?;
+        .filter(|p| p.argv.iter().any(|arg| arg == "server") && listen_port(&p.argv) == Some(port))
+        .map(|p| p.pid);
+    let pid = found.next()?;
     if found.next().is_some() {
         return None;
     }
@@ -454,26 +456,6 @@ fn server_rss(port: Option<u16>) -> Option<ServerMemory> {
         .parse()
         .ok()?;
     Some(ServerMemory { pid, rss_kib })
-}
-
-/// Processes named `r8s` with a `server` argument: their pids and arguments.
-fn local_servers() -> Vec<(u32, Vec<String>)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let args: Vec<String> = cmdline
-                .split(|byte| *byte == 0)
-                .map(|arg| String::from_utf8_lossy(arg).into_owned())
-                .collect();
-            (comm.trim() == "r8s" && args.iter().any(|arg| arg == "server")).then_some((pid, args))
-        })
-        .collect()
 }
 
 /// The server's `--https-listen-port`, 6443 when not given.

@@ -236,9 +236,33 @@ async fn cleanup(client: &kube::Client) {
     }
 }
 
+/// How long a previous run's namespace may take to finish terminating.
+const NAMESPACE_GONE_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A namespace left terminating by the previous run (its cleanup does not wait) refuses new
+/// pods: wait until it is gone.
+async fn wait_for_terminating_namespace(namespaces: &Api<Namespace>) -> anyhow::Result<()> {
+    let deadline = Instant::now() + NAMESPACE_GONE_TIMEOUT;
+    loop {
+        let terminating = namespaces
+            .get_opt(NAMESPACE)
+            .await
+            .context("reading namespace")?
+            .is_some_and(|ns| ns.metadata.deletion_timestamp.is_some());
+        if !terminating {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("namespace {NAMESPACE} is still terminating");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 pub async fn run(args: SchedulerBenchArgs) -> anyhow::Result<()> {
     let client = client_from(&args.kubeconfig).await?;
     let namespaces: Api<Namespace> = Api::all(client.clone());
+    wait_for_terminating_namespace(&namespaces).await?;
     let namespace = Namespace {
         metadata: ObjectMeta {
             name: Some(NAMESPACE.to_string()),
