@@ -24,6 +24,25 @@ pub fn grace_period_seconds(pod: &Pod) -> i64 {
         .max(0)
 }
 
+/// The grace period upstream's eviction manager gives a pod evicted for a hard threshold.
+const HARD_EVICTION_GRACE_SECONDS: i64 = 1;
+
+/// The grace period for stopping a pod that has finished (phase Succeeded or Failed): an evicted
+/// pod's containers get [`HARD_EVICTION_GRACE_SECONDS`] (every threshold here is hard), others
+/// their usual grace period.
+pub fn finished_pod_grace_period_seconds(pod: &Pod) -> i64 {
+    let evicted = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.reason.as_deref())
+        .is_some_and(|reason| reason == "Evicted");
+    if evicted {
+        HARD_EVICTION_GRACE_SECONDS.min(grace_period_seconds(pod))
+    } else {
+        grace_period_seconds(pod)
+    }
+}
+
 /// preStop (if any) then StopContainer; `message` overrides the Killing event's.
 pub async fn kill_container(
     ctx: &PodContext,
@@ -118,4 +137,42 @@ pub async fn terminate_pod(ctx: &PodContext, pod: &Pod) -> Result<(), KubeletErr
     let _ = tokio::fs::remove_dir_all(dir.join("containers")).await;
     let _ = tokio::fs::remove_dir(&dir).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{PodSpec, PodStatus};
+
+    fn finished(reason: Option<&str>, grace: Option<i64>) -> Pod {
+        Pod {
+            spec: Some(PodSpec {
+                termination_grace_period_seconds: grace,
+                ..PodSpec::default()
+            }),
+            status: Some(PodStatus {
+                phase: Some("Failed".into()),
+                reason: reason.map(str::to_string),
+                ..PodStatus::default()
+            }),
+            ..Pod::default()
+        }
+    }
+
+    #[test]
+    fn evicted_pods_stop_at_once_and_other_finished_pods_get_their_grace() {
+        assert_eq!(
+            finished_pod_grace_period_seconds(&finished(Some("Evicted"), None)),
+            1
+        );
+        assert_eq!(
+            finished_pod_grace_period_seconds(&finished(Some("Evicted"), Some(0))),
+            0
+        );
+        assert_eq!(finished_pod_grace_period_seconds(&finished(None, None)), 30);
+        assert_eq!(
+            finished_pod_grace_period_seconds(&finished(Some("DeadlineExceeded"), Some(5))),
+            5
+        );
+    }
 }

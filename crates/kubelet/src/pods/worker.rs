@@ -21,7 +21,9 @@ use super::probe_tracker::ProbeTracker;
 use super::runtime_state::{PodRuntimeState, RunState};
 use super::sandbox_config::{pod_log_directory, sandbox_config, PodKey};
 use super::status::{pod_status, StatusInputs};
-use super::termination::{grace_period_seconds, kill_container, terminate_pod};
+use super::termination::{
+    finished_pod_grace_period_seconds, grace_period_seconds, kill_container, terminate_pod,
+};
 use super::termination_message::termination_message;
 use crate::KubeletError;
 
@@ -302,7 +304,7 @@ impl PodWorker {
     /// A Succeeded/Failed pod keeps its status; its sandbox is stopped, not removed.
     async fn stop_finished_pod(&mut self, state: &PodRuntimeState) -> Result<(), KubeletError> {
         let ctx = self.ctx.clone();
-        let grace = grace_period_seconds(&self.pod);
+        let grace = finished_pod_grace_period_seconds(&self.pod);
         for record in state
             .containers
             .iter()
