@@ -157,3 +157,32 @@ fn error_policy(node: Arc<Node>, error: &Error, _ctx: Arc<Context>) -> Action {
     tracing::warn!(node = ?node.metadata.name, %error, "node lifecycle sync failed");
     Action::requeue(Duration::from_secs(2))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heartbeat() -> health::Heartbeat {
+        health::Heartbeat {
+            lease_renewed: None,
+            ready_heartbeat: None,
+            probed_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn heartbeats_of_gone_nodes_are_pruned_at_most_once_a_minute() {
+        let mut book = HeartbeatBook::default();
+        book.seen.insert("a".into(), heartbeat());
+        book.seen.insert("b".into(), heartbeat());
+        book.prune(|name| name == "a");
+        assert_eq!(book.seen.len(), 1);
+        book.seen.insert("c".into(), heartbeat());
+        book.prune(|name| name == "a");
+        assert_eq!(
+            book.seen.len(),
+            2,
+            "the second prune within a minute does nothing"
+        );
+    }
+}
