@@ -20,6 +20,7 @@ use clap::Parser;
 /// mimalloc instead of glibc's malloc: the API server allocates and frees many small objects
 /// from several threads, where glibc's arenas fragment (a loaded server's RSS stayed far above
 /// its live heap) and malloc/free showed as a third of the CPU profile.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -41,10 +41,14 @@ impl Watched for Pod {
     fn key(&self) -> String {
         self.metadata.uid.clone().unwrap_or_default()
     }
-    fn applied(self) -> Message {
+    fn applied(mut self) -> Message {
+        // Only the API server and appliers read managedFields; as parsed JSON trees they are
+        // bigger than the rest of the pod.
+        self.metadata.managed_fields = None;
         Message::PodApplied(Box::new(self))
     }
-    fn deleted(self) -> Message {
+    fn deleted(mut self) -> Message {
+        self.metadata.managed_fields = None;
         Message::PodDeleted(Box::new(self))
     }
 }

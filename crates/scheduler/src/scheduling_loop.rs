@@ -171,7 +171,7 @@ impl SchedulingLoop {
                     self.queue.move_all_to_active_or_backoff(now);
                 }
             } else {
-                self.snapshot.add_pod(info);
+                self.snapshot.add_pod(info.placed());
             }
             return;
         }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::label_parser::parse_requirements;
 use super::label_requirement::{LabelOperator, LabelRequirement};
-use super::SelectorError;
+use super::{Selectable, SelectorError};
 
 /// A label selector. Empty selects everything; the selector of a missing (`null`)
 /// `metav1.LabelSelector` selects nothing.
@@ -100,10 +100,12 @@ impl LabelSelector {
 
     /// Matches an object's `metadata.labels` (absent labels are an empty set).
     pub fn matches_object(&self, object: &Value) -> bool {
-        let labels = object
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object);
-        self.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Value::as_str))
+        self.matches_labels_of(object)
+    }
+
+    /// Matches the labels of an object or of a cache's view of one.
+    pub fn matches_labels_of<S: Selectable + ?Sized>(&self, object: &S) -> bool {
+        self.matches_with(|k| object.label(k))
     }
 }
 

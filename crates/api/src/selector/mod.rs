@@ -18,4 +18,24 @@ pub use label_format::format_labels;
 pub use label_requirement::{LabelOperator, LabelRequirement};
 pub use label_selector::LabelSelector;
 pub use selectable_fields::{check_field_selector, selectable_field_values};
-pub use selection_view::selection_view;
+pub use selection_view::SelectionView;
+
+use serde_json::Value;
+
+/// What selectors read of an object: a parsed object, or a cache's [`SelectionView`] of one.
+pub trait Selectable {
+    /// The value at a JSON pointer (RFC 6901), as `Value::pointer`.
+    fn pointer(&self, pointer: &str) -> Option<&Value>;
+    /// A label's value; labels that are not strings count as absent.
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl Selectable for Value {
+    fn pointer(&self, pointer: &str) -> Option<&Value> {
+        Value::pointer(self, pointer)
+    }
+
+    fn label(&self, key: &str) -> Option<&str> {
+        Value::pointer(self, "/metadata/labels")?.get(key)?.as_str()
+    }
+}

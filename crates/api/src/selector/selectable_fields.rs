@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{FieldSelector, SelectorError};
+use super::{FieldSelector, Selectable, SelectorError};
 use crate::catalog::ResourceInfo;
 
 /// How a kind's field labels are checked: upstream registers a conversion for some kinds (whose
@@ -109,7 +109,7 @@ pub fn check_field_selector(
     Ok(())
 }
 
-fn text(object: &Value, pointer: &str) -> String {
+fn text<S: Selectable + ?Sized>(object: &S, pointer: &str) -> String {
     object
         .pointer(pointer)
         .and_then(Value::as_str)
@@ -117,7 +117,7 @@ fn text(object: &Value, pointer: &str) -> String {
         .to_string()
 }
 
-fn flag(object: &Value, pointer: &str) -> String {
+fn flag<S: Selectable + ?Sized>(object: &S, pointer: &str) -> String {
     object
         .pointer(pointer)
         .and_then(Value::as_bool)
@@ -125,7 +125,7 @@ fn flag(object: &Value, pointer: &str) -> String {
         .to_string()
 }
 
-fn count(object: &Value, pointer: &str) -> String {
+fn count<S: Selectable + ?Sized>(object: &S, pointer: &str) -> String {
     object
         .pointer(pointer)
         .and_then(Value::as_i64)
@@ -135,7 +135,10 @@ fn count(object: &Value, pointer: &str) -> String {
 
 /// The selectable fields of `object` (of `info`'s kind) with their values. Fields not listed
 /// read as "" when matched.
-pub fn selectable_field_values(info: &ResourceInfo, object: &Value) -> Vec<(&'static str, String)> {
+pub fn selectable_field_values<S: Selectable + ?Sized>(
+    info: &ResourceInfo,
+    object: &S,
+) -> Vec<(&'static str, String)> {
     let mut fields = vec![("metadata.name", text(object, "/metadata/name"))];
     if info.namespaced {
         fields.push(("metadata.namespace", text(object, "/metadata/namespace")));

@@ -269,10 +269,8 @@ pub async fn delete_collection(
     let matching = resource.list(&prefix, &|o| filter.matches(&o.selectable));
     let mut deleted = Vec::new();
     for object in matching {
-        let name = meta_str(&object.selectable, "name")
-            .unwrap_or("")
-            .to_string();
-        let namespace = meta_str(&object.selectable, "namespace").map(str::to_string);
+        let name = object.selectable.name().unwrap_or("").to_string();
+        let namespace = object.selectable.namespace().map(str::to_string);
         let one = Target {
             info,
             namespace: namespace.as_deref(),

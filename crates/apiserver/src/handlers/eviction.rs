@@ -8,7 +8,7 @@ use super::delete::{delete_object, delete_options};
 use super::resource::Target;
 use crate::http::response::{value_response, HttpResponse};
 use crate::registry::keys::collection_prefix;
-use crate::registry::object_meta::{meta_str, now_rfc3339};
+use crate::registry::object_meta::now_rfc3339;
 use crate::server::{ApiServer, RequestContext};
 use crate::status::{success_status, ApiError, StatusCause};
 
@@ -26,7 +26,7 @@ fn budgets_selecting(server: &ApiServer, namespace: &str, pod: &Value) -> Vec<St
                 .is_ok_and(|s| !s.is_empty() && s.matches_object(pod))
         })
         .iter()
-        .map(|b| meta_str(&b.selectable, "name").unwrap_or("").to_string())
+        .map(|b| b.selectable.name().unwrap_or("").to_string())
         .collect()
 }
 

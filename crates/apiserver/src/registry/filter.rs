@@ -1,8 +1,7 @@
 //! Which objects a list or watch returns: namespace, label selector and field selector.
 
-use api::selector::{FieldOperator, FieldSelector, LabelSelector};
+use api::selector::{FieldOperator, FieldSelector, LabelSelector, Selectable};
 use api::ResourceInfo;
-use serde_json::Value;
 
 use crate::http::query::Query;
 use crate::status::ApiError;
@@ -53,9 +52,10 @@ impl ObjectFilter {
             .map(|r| r.value.clone())
     }
 
-    pub fn matches(&self, object: &Value) -> bool {
+    /// Whether `object` (parsed, or a cache's view of it) passes both selectors.
+    pub fn matches<S: Selectable + ?Sized>(&self, object: &S) -> bool {
         if let Some(labels) = &self.labels {
-            if !labels.matches_object(object) {
+            if !labels.matches_labels_of(object) {
                 return false;
             }
         }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use api::selector::SelectionView;
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -24,8 +25,8 @@ pub struct CachedObject {
     pub revision: i64,
     /// The object as JSON, with `metadata.resourceVersion` set.
     pub json: Bytes,
-    /// What label and field selectors read of the object ([`api::selector::selection_view`]).
-    pub selectable: Value,
+    /// What label and field selectors read of the object.
+    pub selectable: SelectionView,
 }
 
 impl CachedObject {
@@ -40,7 +41,7 @@ impl CachedObject {
         Self {
             key,
             revision,
-            selectable: api::selector::selection_view(&object),
+            selectable: SelectionView::of(&object),
             json,
         }
     }

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Pod, Toleration};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Toleration};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::affinity_term::PodAffinity;
 use super::node_selector::{preferred_terms, CompiledTerm, RequiredNodeSelector};
@@ -24,6 +25,36 @@ impl HostPort {
         self.port == other.port
             && self.protocol == other.protocol
             && (self.ip == other.ip || is_wildcard(&self.ip) || is_wildcard(&other.ip))
+    }
+}
+
+/// Name, namespace, uid, owners, deletion, node, priority and phase of `pod`.
+fn identity_of(pod: &Pod) -> Pod {
+    let meta = &pod.metadata;
+    let spec = pod.spec.as_ref();
+    let status = pod.status.as_ref();
+    Pod {
+        metadata: ObjectMeta {
+            name: meta.name.clone(),
+            namespace: meta.namespace.clone(),
+            uid: meta.uid.clone(),
+            owner_references: meta.owner_references.clone(),
+            creation_timestamp: meta.creation_timestamp.clone(),
+            deletion_timestamp: meta.deletion_timestamp.clone(),
+            ..ObjectMeta::default()
+        },
+        spec: spec.map(|spec| PodSpec {
+            node_name: spec.node_name.clone(),
+            priority: spec.priority,
+            scheduler_name: spec.scheduler_name.clone(),
+            ..PodSpec::default()
+        }),
+        status: status.map(|status| PodStatus {
+            phase: status.phase.clone(),
+            start_time: status.start_time.clone(),
+            nominated_node_name: status.nominated_node_name.clone(),
+            ..PodStatus::default()
+        }),
     }
 }
 
@@ -102,6 +133,18 @@ impl PodInfo {
         }
     }
 
+    /// The pod as a node's snapshot keeps it once it is bound: what filters and scores read of
+    /// pods already on a node (requests, ports, labels, inter-pod affinity terms, priority and
+    /// start for preemption) is in the computed fields, so the object keeps only its identity
+    /// and phase. The full object of every bound pod was most of the scheduler's memory.
+    pub fn placed(mut self) -> PodInfo {
+        self.pod = Arc::new(identity_of(&self.pod));
+        self.tolerations = Vec::new();
+        self.required_node = RequiredNodeSelector::default();
+        self.preferred_node = Vec::new();
+        self
+    }
+
     /// `namespace/name`.
     pub fn key(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
@@ -147,5 +190,78 @@ impl PodInfo {
             .as_ref()
             .and_then(|s| s.preemption_policy.as_deref())
             == Some("Never")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Container, ContainerPort, ResourceRequirements, Volume};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    fn bound_pod() -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some("web-1".into()),
+                namespace: Some("default".into()),
+                uid: Some("u1".into()),
+                labels: Some([("app".to_string(), "web".to_string())].into()),
+                annotations: Some([("note".to_string(), "x".repeat(1000))].into()),
+                ..ObjectMeta::default()
+            },
+            spec: Some(PodSpec {
+                node_name: Some("n1".into()),
+                containers: vec![Container {
+                    name: "c".into(),
+                    ports: Some(vec![ContainerPort {
+                        container_port: 80,
+                        host_port: Some(8080),
+                        ..ContainerPort::default()
+                    }]),
+                    resources: Some(ResourceRequirements {
+                        requests: Some([("cpu".to_string(), Quantity("250m".into()))].into()),
+                        ..ResourceRequirements::default()
+                    }),
+                    ..Container::default()
+                }],
+                tolerations: Some(vec![Toleration {
+                    key: Some("k".into()),
+                    operator: Some("Exists".into()),
+                    ..Toleration::default()
+                }]),
+                volumes: Some(vec![Volume {
+                    name: "v".into(),
+                    ..Volume::default()
+                }]),
+                ..PodSpec::default()
+            }),
+            status: Some(PodStatus {
+                phase: Some("Running".into()),
+                pod_ip: Some("10.42.0.5".into()),
+                ..PodStatus::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn placed_pods_keep_what_filters_read_and_drop_the_rest() {
+        let full = PodInfo::new(bound_pod(), 7);
+        let placed = full.clone().placed();
+        assert_eq!(placed.requests, full.requests);
+        assert_eq!(placed.host_ports, full.host_ports);
+        assert_eq!(placed.labels, full.labels);
+        assert_eq!(placed.priority, 7);
+        assert_eq!(placed.node_name.as_deref(), Some("n1"));
+        assert_eq!(placed.key(), "default/web-1");
+        assert!(placed.tolerations.is_empty());
+        let pod = &placed.pod;
+        assert_eq!(pod.metadata.uid.as_deref(), Some("u1"));
+        assert!(pod.metadata.annotations.is_none());
+        let spec = pod.spec.as_ref().expect("spec");
+        assert_eq!(spec.node_name.as_deref(), Some("n1"));
+        assert!(spec.containers.is_empty() && spec.volumes.is_none());
+        let status = pod.status.as_ref().expect("status");
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        assert!(status.pod_ip.is_none());
     }
 }
