@@ -37,7 +37,11 @@ impl CachedObject {
                 Value::String(revision.to_string()),
             );
         }
-        let json = Bytes::from(serde_json::to_vec(&object).unwrap_or_default());
+        let mut json = serde_json::to_vec(&object).unwrap_or_default();
+        // Kept for the object's life: without this a cached object holds up to twice its size
+        // (the serializer grows its buffer by doubling).
+        json.shrink_to_fit();
+        let json = Bytes::from(json);
         Self {
             key,
             revision,
