@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
-use kube::runtime::watcher;
+use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
@@ -41,14 +41,10 @@ impl Watched for Pod {
     fn key(&self) -> String {
         self.metadata.uid.clone().unwrap_or_default()
     }
-    fn applied(mut self) -> Message {
-        // Only the API server and appliers read managedFields; as parsed JSON trees they are
-        // bigger than the rest of the pod.
-        self.metadata.managed_fields = None;
+    fn applied(self) -> Message {
         Message::PodApplied(Box::new(self))
     }
-    fn deleted(mut self) -> Message {
-        self.metadata.managed_fields = None;
+    fn deleted(self) -> Message {
         Message::PodDeleted(Box::new(self))
     }
 }
@@ -73,7 +69,11 @@ where
     K::DynamicType: Default,
 {
     let config = watcher::Config::default().page_size(5000);
-    let mut stream = watcher(api, config).boxed();
+    // Only the API server and appliers read managedFields; as parsed JSON trees they are bigger
+    // than the rest of a pod or node, so they go before anything is kept.
+    let mut stream = watcher(api, config)
+        .modify(|object| object.meta_mut().managed_fields = None)
+        .boxed();
     let mut seen: Option<HashSet<String>> = None;
     loop {
         let event = tokio::select! {
