@@ -6,6 +6,7 @@ use crate::agent::{self, AgentConfig};
 use crate::cli::AgentArgs;
 
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
+    crate::allocator::purge_freed_memory_in_background();
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
     tokio::spawn(async move {

@@ -3,6 +3,7 @@
 
 mod agent;
 mod agent_command;
+mod allocator;
 mod bench;
 mod cli;
 mod control_loops;
@@ -16,13 +17,6 @@ mod shutdown;
 mod sim_command;
 
 use clap::Parser;
-
-/// mimalloc instead of glibc's malloc: the API server allocates and frees many small objects
-/// from several threads, where glibc's arenas fragment (a loaded server's RSS stayed far above
-/// its live heap) and malloc/free showed as a third of the CPU profile.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     // The per-container shim and the sandbox pause process stay small: no flag parsing, no

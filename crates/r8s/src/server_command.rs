@@ -28,6 +28,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    crate::allocator::purge_freed_memory_in_background();
     let started_at = Instant::now();
     let api = ApiConfig {
         service_cidr: parse_ipv4_cidr(&args.node.service_cidr).with_context(|| {
