@@ -13,6 +13,7 @@ mod discovery;
 mod handlers;
 pub mod http;
 mod in_process;
+pub mod inflight;
 pub mod metrics;
 pub mod pki;
 pub mod registry;

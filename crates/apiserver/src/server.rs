@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{header, Method, Request};
-use tokio::sync::Semaphore;
 
 use crate::authn::{ServiceAccountTokens, StaticTokens, UserInfo};
 use crate::authz::{forbidden_message, Attributes, Authorizer, Decision};
@@ -14,6 +13,7 @@ use crate::config::ApiConfig;
 use crate::http::negotiate::negotiate_accept;
 use crate::http::query::Query;
 use crate::http::response::{error_response, HttpResponse};
+use crate::inflight::{is_mutating, InflightLimiter, SeatKind};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::request_info::{parse, RequestTarget};
@@ -41,8 +41,7 @@ pub struct ApiServer {
     pub kubelet_client: Option<crate::handlers::proxy::KubeletClient>,
     /// The cluster CA (PEM), served at `/cacerts` for agents that join with a token.
     pub ca_cert_pem: String,
-    readonly_inflight: Semaphore,
-    mutating_inflight: Semaphore,
+    inflight: InflightLimiter,
     ready: AtomicBool,
 }
 
@@ -61,13 +60,6 @@ fn header_string(headers: &http::HeaderMap, name: header::HeaderName) -> Option<
         .map(str::to_string)
 }
 
-fn is_mutating(verb: &str) -> bool {
-    matches!(
-        verb,
-        "create" | "update" | "patch" | "delete" | "deletecollection"
-    )
-}
-
 impl ApiServer {
     pub fn new(
         registry: Registry,
@@ -76,8 +68,10 @@ impl ApiServer {
         authorizer: Box<dyn Authorizer>,
     ) -> Self {
         Self {
-            readonly_inflight: Semaphore::new(config.max_requests_inflight),
-            mutating_inflight: Semaphore::new(config.max_mutating_requests_inflight),
+            inflight: InflightLimiter::new(
+                config.max_requests_inflight,
+                config.max_mutating_requests_inflight,
+            ),
             registry,
             config,
             tokens,
@@ -259,22 +253,15 @@ impl ApiServer {
             }
             RequestTarget::Resource(resource) => {
                 accept?;
-                let mutating = is_mutating(resource.verb);
-                let semaphore = if mutating {
-                    &self.mutating_inflight
-                } else {
-                    &self.readonly_inflight
-                };
-                // Watches are long-running: upstream exempts them from the in-flight limits.
-                let _permit = if resource.verb == "watch" {
-                    None
-                } else {
-                    Some(
-                        semaphore
-                            .try_acquire()
-                            .map_err(|_| ApiError::too_many_requests())?,
-                    )
-                };
+                let _seat = self
+                    .inflight
+                    .seat(SeatKind::of(
+                        resource.verb,
+                        &resource.group,
+                        &resource.resource,
+                        resource.namespace.as_deref(),
+                    ))
+                    .await?;
                 let body = if matches!(
                     *request.method(),
                     Method::POST | Method::PUT | Method::PATCH | Method::DELETE
