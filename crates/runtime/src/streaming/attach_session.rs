@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::channel_protocol::{decode_channel_message, encode_channel_message};
+use super::close_handshake::await_close_reply;
 use super::exec_session::{send_messages, send_status};
 use super::exec_status::internal_error;
 use super::{AttachTarget, ChannelProtocol, ResizeEvent};
@@ -62,6 +63,7 @@ pub async fn serve_attach<S>(
     }
     drop(outgoing);
     let _ = writer.await;
+    await_close_reply(&mut source).await;
 }
 
 /// Connects to `<dir>/attach.sock` through `/proc/self/fd`, which keeps the socket path under

@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::channel_protocol::{decode_channel_message, encode_channel_message};
+use super::close_handshake::await_close_reply;
 use super::exec_process::{
     exit_code, spawn_exec, ExecProcess, ProcessInput, ProcessOutput, Terminal,
 };
@@ -48,6 +49,7 @@ pub async fn serve_exec<S>(
         }
     }
     let _ = writer.await;
+    await_close_reply(&mut source).await;
 }
 
 async fn run_process<R>(

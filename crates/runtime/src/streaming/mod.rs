@@ -13,6 +13,7 @@
 
 mod attach_session;
 mod channel_protocol;
+mod close_handshake;
 mod error;
 mod exec_process;
 mod exec_runner;

@@ -8,6 +8,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::close_handshake::CLOSE_REPLY_WAIT;
+
 const BUFFER: usize = 64 * 1024;
 
 /// The byte stream inside `socket`; a task copies both ways until either side ends.
@@ -59,9 +61,13 @@ where
         };
         let _ = sink.send(Message::Close(Some(close))).await;
     };
-    // Either side's end ends the tunnel.
+    // Either side's end ends the tunnel; after our Close frame the client still gets to answer
+    // it, so that nothing it sent is left unread (see `close_handshake`).
+    tokio::pin!(incoming);
     tokio::select! {
-        () = incoming => {}
-        () = outgoing => {}
+        () = &mut incoming => {}
+        () = outgoing => {
+            let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, &mut incoming).await;
+        }
     }
 }
