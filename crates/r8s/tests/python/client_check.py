@@ -1,4 +1,5 @@
-"""The official Python client against r8s: ConfigMaps and Deployments, create/list/patch/watch/delete."""
+"""The official Python client against r8s: ConfigMaps and Deployments, create/list/patch/watch/delete/deletecollection."""
+import json
 import sys
 import threading
 
@@ -37,6 +38,24 @@ def main(kubeconfig: str) -> None:
     core.delete_namespaced_config_map("py-settings", "default")
     watcher.join(timeout=15)
     assert events[:1] == ["ADDED"] and "MODIFIED" in events and events[-1] == "DELETED", events
+
+    # deletecollection answers with the list of what it deleted, each object whole.
+    for i in range(3):
+        batch = client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=f"py-batch-{i}", labels={"py-batch": "yes"}),
+            data={"i": str(i)},
+        )
+        core.create_namespaced_config_map("default", batch)
+    answer = core.delete_collection_namespaced_config_map(
+        "default", label_selector="py-batch=yes", _preload_content=False
+    )
+    deleted = json.loads(answer.data)
+    assert deleted["kind"] == "ConfigMapList", deleted
+    assert sorted((c["metadata"]["name"], c["data"]["i"]) for c in deleted["items"]) == [
+        ("py-batch-0", "0"), ("py-batch-1", "1"), ("py-batch-2", "2")
+    ], deleted
+    assert all(c["metadata"]["resourceVersion"] for c in deleted["items"]), deleted
+    assert not core.list_namespaced_config_map("default", label_selector="py-batch=yes").items
 
     deployment = client.V1Deployment(
         metadata=client.V1ObjectMeta(name="py-web"),
