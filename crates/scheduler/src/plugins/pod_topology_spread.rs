@@ -243,6 +243,16 @@ struct ScoreState {
     ignored: HashSet<String>,
 }
 
+/// Whether the pod declares its own constraints; only then must a node carry every topology
+/// key to be scored (upstream's `requireAllTopologies`: system defaults skip what is missing).
+fn declares_constraints(pod: &PodInfo) -> bool {
+    pod.pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.topology_spread_constraints.as_ref())
+        .is_some_and(|c| !c.is_empty())
+}
+
 impl PreScorePlugin for PodTopologySpread {
     fn pre_score(
         &self,
@@ -255,11 +265,16 @@ impl PreScorePlugin for PodTopologySpread {
         if soft.is_empty() {
             return Status::skip();
         }
-        let ignored: HashSet<String> = nodes
-            .iter()
-            .filter(|n| !has_keys(n, &soft))
-            .map(|n| n.name.clone())
-            .collect();
+        let require_all = declares_constraints(pod);
+        let ignored: HashSet<String> = if require_all {
+            nodes
+                .iter()
+                .filter(|n| !has_keys(n, &soft))
+                .map(|n| n.name.clone())
+                .collect()
+        } else {
+            HashSet::new()
+        };
         let mut domains: Vec<HashSet<&String>> = vec![HashSet::new(); soft.len()];
         for node in nodes.iter().filter(|n| !ignored.contains(&n.name)) {
             for (i, c) in soft.iter().enumerate() {
@@ -280,21 +295,37 @@ impl PreScorePlugin for PodTopologySpread {
                 ((size + 2) as f64).ln()
             })
             .collect();
+        // Per-domain counts over the whole cluster, for the non-hostname constraints whose
+        // domains hold a candidate node (hostname counts are per node, taken in `score`). With
+        // none (nodes without zone labels, say) the pass over every node is skipped: at 5,000
+        // nodes it was a fifth of the scheduler's time for nothing.
+        let counted: Vec<usize> = soft
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.topology_key != HOSTNAME && !domains[*i].is_empty())
+            .map(|(i, _)| i)
+            .collect();
         let mut counts = vec![HashMap::new(); soft.len()];
-        for node in snapshot.nodes() {
-            if !pod.required_node.matches(&node.name, &node.labels) || !has_keys(node, &soft) {
-                continue;
-            }
-            for (i, c) in soft.iter().enumerate() {
-                if c.topology_key == HOSTNAME {
+        if !counted.is_empty() {
+            for node in snapshot.nodes() {
+                if require_all && !has_keys(node, &soft) {
                     continue;
                 }
-                let Some(value) = node.labels.get(&c.topology_key) else {
-                    continue;
+                let in_domain = |i: usize| {
+                    node.labels
+                        .get(&soft[i].topology_key)
+                        .filter(|value| domains[i].contains(value))
                 };
-                if domains[i].contains(value) {
-                    *counts[i].entry(value.clone()).or_default() +=
-                        matching_pods(node, &pod.namespace, &c.selector);
+                if !counted.iter().any(|&i| in_domain(i).is_some())
+                    || !pod.required_node.matches(&node.name, &node.labels)
+                {
+                    continue;
+                }
+                for &i in &counted {
+                    if let Some(value) = in_domain(i) {
+                        *counts[i].entry(value.clone()).or_default() +=
+                            matching_pods(node, &pod.namespace, &soft[i].selector);
+                    }
                 }
             }
         }
@@ -431,5 +462,49 @@ mod tests {
         assert_eq!(scores, vec![3, 2, 0]);
         PodTopologySpread.normalize_score(&state, &p, &mut scores);
         assert_eq!(scores, vec![0, 33, 100]);
+    }
+
+    /// A pod of a controller without constraints of its own gets the system defaults
+    /// (hostname and zone, ScheduleAnyway); nodes without a zone label still spread by
+    /// hostname rather than all being left out of scoring.
+    #[test]
+    fn system_defaults_spread_by_hostname_on_nodes_without_zones() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+        let owned = |name: &str| {
+            let mut p = with_labels(pod(name), &[("app", "web")]);
+            p.metadata.owner_references = Some(vec![OwnerReference {
+                controller: Some(true),
+                kind: "ReplicaSet".into(),
+                name: "web".into(),
+                uid: "rs-uid".into(),
+                api_version: "apps/v1".into(),
+                ..Default::default()
+            }]);
+            p
+        };
+        let mut s = Snapshot::new();
+        for (name, pods) in [("a", 2), ("b", 1), ("c", 0)] {
+            s.upsert_node(node(name).label(HOSTNAME, name).node());
+            for i in 0..pods {
+                let mut p = owned(&format!("{name}{i}"));
+                p.spec.get_or_insert_default().node_name = Some(name.into());
+                s.add_pod(PodInfo::new(p, 0));
+            }
+        }
+        let p = PodInfo::new(owned("new"), 0);
+        let nodes: Vec<&NodeInfo> = ["a", "b", "c"].iter().filter_map(|n| s.node(n)).collect();
+        let mut state = CycleState::new();
+        assert!(PodTopologySpread
+            .pre_score(&mut state, &p, &nodes, &s)
+            .is_success());
+        let mut scores: Vec<i64> = nodes
+            .iter()
+            .map(|n| PodTopologySpread.score(&state, &p, n).unwrap_or(-5))
+            .collect();
+        PodTopologySpread.normalize_score(&state, &p, &mut scores);
+        assert!(
+            scores[2] > scores[1] && scores[1] > scores[0],
+            "emptier nodes score higher: {scores:?}"
+        );
     }
 }
