@@ -13,6 +13,7 @@ mod informers;
 mod options;
 mod owner_reference;
 mod pod_conditions;
+mod reconcile_workers;
 mod supervisor;
 
 pub mod certificates;

@@ -51,6 +51,7 @@ pub async fn run(client: kube::Client, cancel: CancellationToken) -> Result<(), 
         watcher::Config::default(),
     )
     .graceful_shutdown_on(cancel.cancelled_owned())
+    .with_config(crate::reconcile_workers::controller_config())
     .run(reconcile, error_policy, Arc::new(client))
     .for_each(|_| async {})
     .await;

@@ -50,6 +50,7 @@ pub async fn run(
         watcher::Config::default(),
     )
     .graceful_shutdown_on(cancel.cancelled_owned())
+    .with_config(crate::reconcile_workers::controller_config())
     .run(
         reconcile,
         error_policy,

@@ -75,6 +75,7 @@ pub async fn run_with_options(
     Controller::new(Api::<CronJob>::all(client), watcher::Config::default())
         .owns_stream(job_events)
         .graceful_shutdown_on(cancel.cancelled_owned())
+        .with_config(crate::reconcile_workers::controller_config())
         .run(reconcile::reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(error) = result {

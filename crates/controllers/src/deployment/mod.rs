@@ -54,6 +54,7 @@ pub async fn run(
             deployments_of_replica_set(&deployments, &rs)
         })
         .graceful_shutdown_on(cancel.cancelled_owned())
+        .with_config(crate::reconcile_workers::controller_config())
         .run(reconcile::reconcile, reconcile::error_policy, shared)
         .for_each(|_| async {})
         .await;

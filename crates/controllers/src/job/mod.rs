@@ -64,6 +64,7 @@ pub async fn run(
     let reconciling = controller
         .owns_shared_stream(pod_events)
         .graceful_shutdown_on(cancel.cancelled_owned())
+        .with_config(crate::reconcile_workers::controller_config())
         .run(reconcile::reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(error) = result {

@@ -38,6 +38,7 @@ pub async fn run(
     });
     Controller::new(namespaces, watcher::Config::default())
         .graceful_shutdown_on(cancel.cancelled_owned())
+        .with_config(crate::reconcile_workers::controller_config())
         .run(reconcile, error_policy, shared)
         .for_each(|result| async move {
             if let Err(error) = result {

@@ -64,6 +64,7 @@ async fn run_replica_owners<K: ReplicaOwner>(
             owners_of_pod(&owners, &pod)
         })
         .graceful_shutdown_on(cancel.cancelled_owned())
+        .with_config(crate::reconcile_workers::controller_config())
         .run(
             reconcile::reconcile::<K>,
             reconcile::error_policy::<K>,

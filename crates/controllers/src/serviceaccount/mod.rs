@@ -53,6 +53,7 @@ pub async fn run(
                 .flatten()
         })
         .graceful_shutdown_on(cancel.cancelled_owned())
+        .with_config(crate::reconcile_workers::controller_config())
         .run(reconcile, error_policy, shared)
         .for_each(|_| async {})
         .await;

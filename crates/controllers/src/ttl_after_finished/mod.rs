@@ -72,6 +72,7 @@ pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error>
     });
     Controller::new(Api::<Job>::all(client), watcher::Config::default())
         .graceful_shutdown_on(cancel.cancelled_owned())
+        .with_config(crate::reconcile_workers::controller_config())
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(error) = result {
