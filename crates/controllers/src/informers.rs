@@ -22,6 +22,8 @@ use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
+use crate::owner_index::OwnerIndex;
+
 /// How many changes may wait for the slowest subscriber before the watch pauses.
 const CHANGE_BUFFER: usize = 1024;
 
@@ -76,6 +78,7 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone,
 {
     store: Store<K>,
+    owners: Arc<OwnerIndex>,
     changes: InactiveReceiver<Change<K>>,
 }
 
@@ -87,6 +90,7 @@ where
     fn clone(&self) -> Self {
         Self {
             store: self.store.clone(),
+            owners: self.owners.clone(),
             changes: self.changes.clone(),
         }
     }
@@ -107,16 +111,27 @@ where
             .default_backoff()
             .modify(trim)
             .reflect(writer);
+        let owners = Arc::new(OwnerIndex::default());
+        let index = Indexing {
+            store: store.clone(),
+            owners: owners.clone(),
+        };
         tokio::spawn(async move {
             tokio::select! {
                 () = cancel.cancelled() => {}
-                () = fan_out(watch, sender) => {}
+                () = fan_out(watch, sender, index) => {}
             }
         });
         Self {
             store,
+            owners,
             changes: receiver.deactivate(),
         }
+    }
+
+    /// The cached objects' controllers (see [`OwnerIndex`]).
+    pub fn owners(&self) -> Arc<OwnerIndex> {
+        self.owners.clone()
     }
 
     /// The shared cache of every watched object.
@@ -166,21 +181,45 @@ pub fn trim_pod(pod: &mut Pod) {
     }
 }
 
-/// Pass every change the reflected watch yields on to the subscribers.
+/// The store the reflector fills and the owner index kept beside it.
+struct Indexing<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    store: Store<K>,
+    owners: Arc<OwnerIndex>,
+}
+
+/// Index every change the reflected watch yields and pass it on to the subscribers.
 async fn fan_out<K>(
     watch: impl Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
     sender: Sender<Change<K>>,
+    index: Indexing<K>,
 ) where
-    K: Clone,
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
 {
     let mut watch = std::pin::pin!(watch);
     while let Some(event) = watch.next().await {
         let change = match event {
             Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
+                index.owners.apply(object.meta());
                 Change::Applied(Arc::new(object))
             }
-            Ok(watcher::Event::Delete(object)) => Change::Deleted(Arc::new(object)),
-            Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
+            Ok(watcher::Event::Delete(object)) => {
+                index.owners.delete(object.meta());
+                Change::Deleted(Arc::new(object))
+            }
+            // A (re-)list reports no deletions: the store now holds exactly what is listed.
+            Ok(watcher::Event::InitDone) => {
+                let listed = index.store.state();
+                index
+                    .owners
+                    .rebuild(listed.iter().map(|object| object.meta()));
+                continue;
+            }
+            Ok(watcher::Event::Init) => continue,
             Err(error) => {
                 tracing::debug!(%error, "shared watch");
                 continue;

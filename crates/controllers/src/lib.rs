@@ -11,6 +11,7 @@ mod error;
 mod event_recorder;
 mod informers;
 mod options;
+mod owner_index;
 mod owner_reference;
 mod pod_conditions;
 mod reconcile_workers;

@@ -31,7 +31,8 @@ impl Expectations {
         self.update(owner_key, |pending| pending.deleted_uids.extend(uids));
     }
 
-    /// Whether the cache (`pods` of the owner's namespace) shows every write made for the owner.
+    /// Whether the cache shows every write made for the owner: `pods` holds the owner's pods and
+    /// the namespace's orphans (where the pods it created and deleted are).
     pub fn are_satisfied(&self, owner_key: &str, pods: &[&Pod]) -> bool {
         let Ok(mut all) = self.pending.lock() else {
             return true;

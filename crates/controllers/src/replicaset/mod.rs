@@ -49,12 +49,14 @@ async fn run_replica_owners<K: ReplicaOwner>(
 ) -> Result<(), ControllerError> {
     let client = context.client.clone();
     let pods = context.informers.pods.store();
+    let pod_owners = context.informers.pods.owners();
     let pod_events = context.informers.pods.touched_objects();
     let controller = Controller::new(Api::<K>::all(client.clone()), watcher::Config::default());
     let owners = controller.store();
     let shared = Arc::new(reconcile::ReplicaContext {
         client: client.clone(),
         pods,
+        pod_owners,
         expectations: expectations::Expectations::default(),
         recorder: EventRecorder::new(client, K::COMPONENT),
         resync: context.options.resync_period,

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::Store;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::ResourceExt;
 
 use super::claim::{claim_pod, Claim};
@@ -17,12 +17,14 @@ use super::replica_owner::ReplicaOwner;
 use super::replica_status::{replica_status, StatusInputs};
 use crate::error::{is_status, ControllerError};
 use crate::event_recorder::EventRecorder;
+use crate::owner_index::OwnerIndex;
 use crate::owner_reference::controller_reference;
 use crate::pod_conditions::is_pod_active;
 
 pub struct ReplicaContext {
     pub client: kube::Client,
     pub pods: Store<Pod>,
+    pub pod_owners: Arc<OwnerIndex>,
     pub expectations: Expectations,
     pub recorder: EventRecorder,
     pub resync: Duration,
@@ -40,15 +42,20 @@ pub async fn reconcile<K: ReplicaOwner>(
         api::selector::LabelSelector::from_label_selector_json(owner.selector_json().as_ref())
             .map_err(|error| ControllerError::Invalid(format!("{key}: selector: {error}")))?;
     let deleting = owner.meta().deletion_timestamp.is_some();
-    let namespace_pods: Vec<Arc<Pod>> = context
-        .pods
-        .state()
+    // The only pods a sync can own, release or adopt: its own and the namespace's orphans.
+    let candidates: Vec<Arc<Pod>> = context
+        .pod_owners
+        .owned_by_or_orphaned_in(&owner_uid, &namespace)
         .into_iter()
-        .filter(|pod| pod.namespace().as_deref() == Some(namespace.as_str()))
+        .filter_map(|key| {
+            context
+                .pods
+                .get(&ObjectRef::new(&key.name).within(&key.namespace))
+        })
         .collect();
     let pods_api: Api<Pod> = Api::namespaced(context.client.clone(), &namespace);
     let mut owned: Vec<&Pod> = Vec::new();
-    for pod in &namespace_pods {
+    for pod in &candidates {
         let matches = !selector.is_empty() && selector.matches(pod.labels());
         match claim_pod(pod, &owner_uid, matches, deleting) {
             Claim::Owned => owned.push(pod),
@@ -62,10 +69,8 @@ pub async fn reconcile<K: ReplicaOwner>(
         }
     }
     let active: Vec<&Pod> = owned.into_iter().filter(|pod| is_pod_active(pod)).collect();
-    let namespace_pod_refs: Vec<&Pod> = namespace_pods.iter().map(AsRef::as_ref).collect();
-    let satisfied = context
-        .expectations
-        .are_satisfied(&key, &namespace_pod_refs);
+    let candidate_refs: Vec<&Pod> = candidates.iter().map(AsRef::as_ref).collect();
+    let satisfied = context.expectations.are_satisfied(&key, &candidate_refs);
     let failure = if satisfied && !deleting {
         manage_replicas(owner.as_ref(), &active, &key, &pods_api, &context).await
     } else {
