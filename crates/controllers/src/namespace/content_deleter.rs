@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use http::HeaderValue;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
 use kube::discovery::{verbs, ApiCapabilities, ApiResource, Discovery, Scope};
+use kube::Resource;
 
 use super::conditions::DeletionPass;
 
@@ -26,6 +28,31 @@ pub async fn delete_namespace_content(client: &kube::Client, namespace: &str) ->
         }
     }
     pass
+}
+
+/// What a deletecollection answer is asked to be: the deleted objects' metadata only.
+const METADATA_ONLY: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+/// Deletes every `resource` object of `namespace` in one request, as upstream's namespace
+/// deleter does through its metadata client: the answer lists the deleted objects, and taken
+/// whole and decoded as dynamic objects it was the largest allocation of a server deleting a
+/// namespace of 30,000 pods (a spike of ~450 MiB).
+async fn delete_collection(
+    client: &kube::Client,
+    namespace: &str,
+    resource: &ApiResource,
+    deleting: &DeleteParams,
+) -> Result<(), kube::Error> {
+    let path = DynamicObject::url_path(resource, Some(namespace));
+    let mut request = kube::core::Request::new(path)
+        .delete_collection(deleting, &ListParams::default())
+        .map_err(kube::Error::BuildRequest)?;
+    request.headers_mut().insert(
+        http::header::ACCEPT,
+        HeaderValue::from_static(METADATA_ONLY),
+    );
+    client.request_text(request).await.map(drop)
 }
 
 fn is_deletable_namespaced(capabilities: &ApiCapabilities) -> bool {
@@ -55,10 +82,7 @@ async fn delete_resource_content(
     }
     let deleting = DeleteParams::background();
     if capabilities.supports_operation(verbs::DELETE_COLLECTION) {
-        if let Err(error) = api
-            .delete_collection(&deleting, &ListParams::default())
-            .await
-        {
+        if let Err(error) = delete_collection(client, namespace, resource, &deleting).await {
             pass.content_failures.push(format!("{label}: {error}"));
         }
     } else {
