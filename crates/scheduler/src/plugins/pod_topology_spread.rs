@@ -445,19 +445,25 @@ mod tests {
         );
     }
 
+    /// PreScore for `p` over `names`, then each node's raw score (before normalizing).
+    fn raw_scores(s: &Snapshot, p: &PodInfo, names: &[&str]) -> (CycleState, Vec<i64>) {
+        let nodes: Vec<&NodeInfo> = names.iter().filter_map(|n| s.node(n)).collect();
+        let mut state = CycleState::new();
+        assert!(PodTopologySpread
+            .pre_score(&mut state, p, &nodes, s)
+            .is_success());
+        let scores = nodes
+            .iter()
+            .map(|n| PodTopologySpread.score(&state, p, n).unwrap_or(-5))
+            .collect();
+        (state, scores)
+    }
+
     #[test]
     fn soft_constraint_prefers_emptier_domains() {
         let s = snapshot();
         let p = spread(false, "kubernetes.io/hostname");
-        let nodes: Vec<&NodeInfo> = ["a", "b", "c"].iter().filter_map(|n| s.node(n)).collect();
-        let mut state = CycleState::new();
-        assert!(PodTopologySpread
-            .pre_score(&mut state, &p, &nodes, &s)
-            .is_success());
-        let mut scores: Vec<i64> = nodes
-            .iter()
-            .map(|n| PodTopologySpread.score(&state, &p, n).unwrap_or(-5))
-            .collect();
+        let (state, mut scores) = raw_scores(&s, &p, &["a", "b", "c"]);
         // weight ln(3+2) ≈ 1.609: a = round(3.22) = 3, b = round(1.61) = 2, c = 0.
         assert_eq!(scores, vec![3, 2, 0]);
         PodTopologySpread.normalize_score(&state, &p, &mut scores);
@@ -492,15 +498,7 @@ mod tests {
             }
         }
         let p = PodInfo::new(owned("new"), 0);
-        let nodes: Vec<&NodeInfo> = ["a", "b", "c"].iter().filter_map(|n| s.node(n)).collect();
-        let mut state = CycleState::new();
-        assert!(PodTopologySpread
-            .pre_score(&mut state, &p, &nodes, &s)
-            .is_success());
-        let mut scores: Vec<i64> = nodes
-            .iter()
-            .map(|n| PodTopologySpread.score(&state, &p, n).unwrap_or(-5))
-            .collect();
+        let (state, mut scores) = raw_scores(&s, &p, &["a", "b", "c"]);
         PodTopologySpread.normalize_score(&state, &p, &mut scores);
         assert!(
             scores[2] > scores[1] && scores[1] > scores[0],
