@@ -12,8 +12,10 @@ use super::graph::{Graph, Node};
 use super::monitored_resources::MonitoredResources;
 use super::GraphEvent;
 
-/// How long a foreground owner must look childless before its finalizer is removed.
-const FOREGROUND_SETTLE: Duration = Duration::from_secs(1);
+/// How long a deleting owner must look childless (foreground) or have been orphaning before its
+/// finalizer is removed: dependents created just before the owner's deletion may not have
+/// reached the graph yet, since each resource has its own watch.
+const SETTLE: Duration = Duration::from_secs(1);
 const RETRY_DELAY: Duration = Duration::from_secs(2);
 
 pub struct Collector {
@@ -22,8 +24,8 @@ pub struct Collector {
     dirty: VecDeque<String>,
     queued: HashSet<String>,
     retry_at: HashMap<String, Instant>,
-    /// Foreground owners seen without blocking dependents, and since when.
-    without_dependents_since: HashMap<String, Instant>,
+    /// Owners waiting for SETTLE before their finalizer is removed, and since when.
+    settling_since: HashMap<String, Instant>,
     /// Per resource, the uids listed so far by a relist in progress.
     relisting: HashMap<usize, HashSet<String>>,
 }
@@ -36,7 +38,7 @@ impl Collector {
             dirty: VecDeque::new(),
             queued: HashSet::new(),
             retry_at: HashMap::new(),
-            without_dependents_since: HashMap::new(),
+            settling_since: HashMap::new(),
             relisting: HashMap::new(),
         }
     }
@@ -67,6 +69,19 @@ impl Collector {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
         }
+    }
+
+    /// Whether `uid` has waited SETTLE since first asked; starts the wait on the first call.
+    fn settled(&mut self, uid: &str) -> bool {
+        let since = *self
+            .settling_since
+            .entry(uid.to_string())
+            .or_insert_with(Instant::now);
+        if since.elapsed() < SETTLE {
+            return false;
+        }
+        self.settling_since.remove(uid);
+        true
     }
 
     fn mark_dirty(&mut self, uids: impl IntoIterator<Item = String>) {
@@ -132,6 +147,7 @@ impl Collector {
     /// Act on one object; false when it should be tried again later.
     async fn process(&mut self, uid: &str) -> bool {
         let Some(node) = self.graph.node(uid).cloned() else {
+            self.settling_since.remove(uid);
             return true;
         };
         let dependents: Vec<Node> = self.graph.dependents_of(uid).into_iter().cloned().collect();
@@ -142,52 +158,73 @@ impl Collector {
         };
         match owner_action(&facts, self.graph.blocking_dependents_of(uid)) {
             OwnerAction::OrphanDependents => {
-                return self.effects.orphan_dependents(&node, &dependents).await;
+                if !self.effects.orphan_dependents(&node, &dependents).await || !self.settled(uid) {
+                    return false;
+                }
+                return self.effects.remove_orphan_finalizer(&node).await;
             }
             OwnerAction::AwaitDependents => {
-                self.without_dependents_since.remove(uid);
+                self.settling_since.remove(uid);
                 self.mark_dirty(dependents.iter().map(|d| d.uid.clone()));
                 return true;
             }
             OwnerAction::RemoveForegroundFinalizer => {
-                // Dependents created just before the owner's deletion may not have reached the
-                // graph yet: only finish once the owner has looked childless for a moment.
-                let since = *self
-                    .without_dependents_since
-                    .entry(uid.to_string())
-                    .or_insert_with(Instant::now);
-                if since.elapsed() < FOREGROUND_SETTLE {
+                if !self.settled(uid) {
                     return false;
                 }
-                self.without_dependents_since.remove(uid);
                 // Non-blocking dependents go too, once the owner is gone.
                 return self.effects.remove_foreground_finalizer(&node).await;
             }
             OwnerAction::None => {}
         }
-        if node.owners.is_empty() || node.deleting {
+        // Decide from the graph; before acting, decide again from a live read of the object,
+        // as upstream's attemptToDeleteItem does: the graph may still hold references that a
+        // write (an orphaning owner's, for one) has already removed.
+        let Some(action) = self.dependent_decision(&node, &facts).await else {
+            return false;
+        };
+        if action == DependentAction::Keep {
             return true;
         }
-        let mut owner_states = Vec::new();
-        for owner in &node.owners {
-            let known = self.graph.node(&owner.uid).cloned();
-            match self
-                .effects
-                .owner_state(owner, node.namespace.as_deref(), known.as_ref())
-                .await
-            {
-                Some(state) => owner_states.push((owner.uid.clone(), state)),
-                None => return false,
-            }
-        }
-        match dependent_action(&facts, &owner_states) {
+        let live = match self.effects.live_node(&node).await {
+            Some(Some(live)) if live.uid == node.uid => live,
+            Some(_) => return true,
+            None => return false,
+        };
+        let live_facts = ItemFacts {
+            deleting: live.deleting,
+            finalizers: live.finalizers.clone(),
+            has_dependents: facts.has_dependents,
+        };
+        let Some(action) = self.dependent_decision(&live, &live_facts).await else {
+            return false;
+        };
+        match action {
             DependentAction::Keep => true,
             DependentAction::RewriteOwnerReferences { remove, unblock } => {
                 self.effects
-                    .rewrite_owner_references(&node, &remove, &unblock)
+                    .rewrite_owner_references(&live, &remove, &unblock)
                     .await
             }
-            DependentAction::Delete(propagation) => self.effects.delete(&node, propagation).await,
+            DependentAction::Delete(propagation) => self.effects.delete(&live, propagation).await,
         }
+    }
+
+    /// What the dependent side asks for `node`, given how its owners stand; None when an
+    /// owner's state cannot be told now.
+    async fn dependent_decision(&self, node: &Node, facts: &ItemFacts) -> Option<DependentAction> {
+        if node.owners.is_empty() || node.deleting {
+            return Some(DependentAction::Keep);
+        }
+        let mut owner_states = Vec::new();
+        for owner in &node.owners {
+            let known = self.graph.node(&owner.uid);
+            let state = self
+                .effects
+                .owner_state(owner, node.namespace.as_deref(), known)
+                .await?;
+            owner_states.push((owner.uid.clone(), state));
+        }
+        Some(dependent_action(facts, &owner_states))
     }
 }

@@ -62,6 +62,22 @@ impl Effects {
         }
     }
 
+    /// The object as the API has it now: Some(None) when it is gone, None when the read failed.
+    pub async fn live_node(&self, node: &Node) -> Option<Option<Node>> {
+        let Some(api) = self.api_for(node.resource, node.namespace.as_deref()) else {
+            return Some(None);
+        };
+        match api.get_metadata_opt(&node.name).await {
+            Ok(found) => {
+                Some(found.and_then(|found| Node::from_meta(node.resource, &found.metadata)))
+            }
+            Err(error) => {
+                tracing::debug!(%error, name = %node.name, "reading object");
+                None
+            }
+        }
+    }
+
     pub async fn delete(&self, node: &Node, propagation: Propagation) -> bool {
         let Some(api) = self.api_for(node.resource, node.namespace.as_deref()) else {
             return true;
@@ -104,10 +120,10 @@ impl Effects {
             .await
     }
 
-    /// Remove the orphaning owner from every dependent, then its `orphan` finalizer.
+    /// Remove the orphaning owner's reference from every dependent.
     pub async fn orphan_dependents(&self, owner: &Node, dependents: &[Node]) -> bool {
+        let removed = [owner.uid.clone()];
         for dependent in dependents {
-            let removed = [owner.uid.clone()];
             if !self
                 .rewrite_owner_references(dependent, &removed, &[])
                 .await
@@ -115,6 +131,10 @@ impl Effects {
                 return false;
             }
         }
+        true
+    }
+
+    pub async fn remove_orphan_finalizer(&self, owner: &Node) -> bool {
         self.remove_finalizer(owner, ORPHAN_FINALIZER).await
     }
 

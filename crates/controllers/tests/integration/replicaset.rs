@@ -82,18 +82,26 @@ async fn replicaset_creates_replaces_and_scales_pods() {
     })
     .await;
 
+    // Events are written in the background: wait for both.
     let events: Api<Event> = Api::namespaced(cluster.client.clone(), "default");
-    let reasons: Vec<String> = events
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| e.involved_object.name.as_deref() == Some("web"))
-        .filter_map(|e| e.reason)
-        .collect();
-    assert!(reasons.iter().any(|r| r == "SuccessfulCreate"));
-    assert!(reasons.iter().any(|r| r == "SuccessfulDelete"));
+    eventually(
+        "SuccessfulCreate and SuccessfulDelete events",
+        WAIT,
+        || async {
+            let reasons: Vec<String> = events
+                .list(&ListParams::default())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .filter(|e| e.involved_object.name.as_deref() == Some("web"))
+                .filter_map(|e| e.reason)
+                .collect();
+            let has = |reason: &str| reasons.iter().any(|r| r == reason);
+            (has("SuccessfulCreate") && has("SuccessfulDelete")).then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
