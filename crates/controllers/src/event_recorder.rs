@@ -1,10 +1,16 @@
-//! Writes core v1 Events about objects, as upstream's event recorder does.
+//! Writes core v1 Events about objects, as upstream's event recorder does: correlated first
+//! (aggregated, counted, spam-filtered), so repeated Events patch one object.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
-use kube::api::{Api, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
+
+use crate::event_correlator::{Correlated, EventCorrelator, EventFacts};
 
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,11 +33,16 @@ impl EventType {
 pub struct EventRecorder {
     client: kube::Client,
     component: &'static str,
+    correlator: Arc<Mutex<EventCorrelator>>,
 }
 
 impl EventRecorder {
     pub fn new(client: kube::Client, component: &'static str) -> Self {
-        Self { client, component }
+        Self {
+            client,
+            component,
+            correlator: Arc::default(),
+        }
     }
 
     /// Record an Event about `object`; failures are logged, never returned (as upstream).
@@ -50,12 +61,62 @@ impl EventRecorder {
         reason: &str,
         message: String,
     ) {
-        let now = Timestamp::now();
         let namespace = involved
             .namespace
             .clone()
             .filter(|ns| !ns.is_empty())
             .unwrap_or_else(|| "default".into());
+        let facts = EventFacts {
+            source_and_object: [
+                self.component,
+                involved.kind.as_deref().unwrap_or_default(),
+                namespace.as_str(),
+                involved.name.as_deref().unwrap_or_default(),
+                involved.uid.as_deref().unwrap_or_default(),
+                involved.api_version.as_deref().unwrap_or_default(),
+            ]
+            .join("\u{0}"),
+            field_path: involved.field_path.clone().unwrap_or_default(),
+            type_: kind.as_str().to_string(),
+            reason: reason.to_string(),
+            message,
+        };
+        let (correlated, key) = match self.correlator.lock() {
+            Ok(mut correlator) => correlator.correlate(&facts, Instant::now()),
+            Err(_) => return,
+        };
+        let events: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
+        let message = match correlated {
+            Correlated::Skip => return,
+            Correlated::Patch {
+                name,
+                count,
+                message,
+            } => {
+                let patch = serde_json::json!({
+                    "count": count,
+                    "message": message,
+                    "lastTimestamp": Time(Timestamp::now()),
+                });
+                match events
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                {
+                    Ok(_) => return,
+                    // Expired or deleted: record it anew.
+                    Err(kube::Error::Api(status)) if status.code == 404 => {
+                        self.forget(&key);
+                        message
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, reason, "updating event");
+                        return;
+                    }
+                }
+            }
+            Correlated::Create { message } => message,
+        };
+        let now = Timestamp::now();
         let object_name = involved.name.clone().unwrap_or_default();
         let event = Event {
             metadata: ObjectMeta {
@@ -79,9 +140,21 @@ impl EventRecorder {
             reporting_instance: Some(self.component.to_string()),
             ..Event::default()
         };
-        let events: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
-        if let Err(error) = events.create(&PostParams::default(), &event).await {
-            tracing::debug!(%error, reason, "recording event");
+        match events.create(&PostParams::default(), &event).await {
+            Ok(created) => {
+                if let (Ok(mut correlator), Some(name)) =
+                    (self.correlator.lock(), created.metadata.name)
+                {
+                    correlator.created(key, name, Instant::now());
+                }
+            }
+            Err(error) => tracing::debug!(%error, reason, "recording event"),
+        }
+    }
+
+    fn forget(&self, key: &str) {
+        if let Ok(mut correlator) = self.correlator.lock() {
+            correlator.forget(key);
         }
     }
 }

@@ -8,6 +8,7 @@
 
 mod context;
 mod error;
+mod event_correlator;
 mod event_recorder;
 mod informers;
 mod options;

@@ -127,3 +127,44 @@ async fn replicaset_adopts_matching_orphans() {
     })
     .await;
 }
+
+/// As upstream's event correlator: creating 20 pods records 9 Events, then one combining
+/// the rest with a count (within the spam filter's burst of 25).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn similar_events_are_combined_and_counted() {
+    let cluster = Cluster::start().await;
+    let sets: Api<ReplicaSet> = Api::namespaced(cluster.client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), "default");
+    sets.create(&PostParams::default(), &replica_set("many", 20))
+        .await
+        .unwrap();
+    eventually("20 pods", WAIT, || async {
+        (active_pods(&pods, "many").await.len() == 20).then_some(())
+    })
+    .await;
+    let events: Api<Event> = Api::namespaced(cluster.client.clone(), "default");
+    let (separate, combined) = eventually("20 creations counted", WAIT, || async {
+        let created: Vec<Event> = events
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.involved_object.name.as_deref() == Some("many"))
+            .filter(|e| e.reason.as_deref() == Some("SuccessfulCreate"))
+            .collect();
+        let counted: i32 = created.iter().map(|e| e.count.unwrap_or(1)).sum();
+        (counted == 20).then_some(created)
+    })
+    .await
+    .into_iter()
+    .partition::<Vec<Event>, _>(|e| {
+        !e.message
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("(combined from similar events): ")
+    });
+    assert_eq!(separate.len(), 9);
+    // Concurrent creations may each start a combined Event before the first is written.
+    assert!(combined.iter().any(|e| e.count.unwrap_or(1) > 1));
+}
