@@ -258,18 +258,30 @@ pub async fn delete_collection(
     let filter = ObjectFilter::from_query(info, &ctx.query)?;
     let segment = storage_resource(info)?;
     let prefix = collection_prefix(segment, target.namespace);
-    let current = server.registry.store.current_revision().await?;
-    server
-        .registry
-        .cache
-        .wait_for_revision(current, server.registry.store.catch_up_timeout())
-        .await;
-    let resource = server
-        .registry
-        .cache
-        .resource(segment)
-        .ok_or_else(|| ApiError::internal(format!("no cache for {segment}")))?;
-    let matching = resource.list(&prefix, &|o| filter.matches(&o.selectable));
+    let matching = match server.registry.cache.resource(segment) {
+        Some(resource) => {
+            let current = server.registry.store.current_revision().await?;
+            server
+                .registry
+                .cache
+                .wait_for_revision(current, server.registry.store.catch_up_timeout())
+                .await;
+            resource.list(&prefix, &|o| filter.matches(&o.selectable))
+        }
+        // Not in the watch cache (Events): read storage.
+        None => {
+            let (objects, _, _) = server
+                .registry
+                .store
+                .range(info, &prefix, None, 0, 0)
+                .await?;
+            objects
+                .into_iter()
+                .filter(|o| filter.matches(&o.selectable))
+                .map(Arc::new)
+                .collect()
+        }
+    };
     // Each deleted object is kept as its JSON bytes until the answer is written: thousands of
     // decoded objects (a namespace's pods) held at once were the server's peak heap.
     let mut deleted = Vec::new();

@@ -156,6 +156,18 @@ pub async fn list(
             list_metadata(revision, next, remaining),
         ));
     }
+    // A resource the watch cache does not hold (Events): the latest state from storage, which
+    // is at least as new as any resourceVersion the client may name.
+    if server.registry.cache.resource(segment).is_none() {
+        let (objects, revision, next, remaining) =
+            list_from_storage(server, target, &filter, &prefix, None, limit, 0).await?;
+        return Ok(list_response(
+            ctx,
+            info,
+            &objects,
+            list_metadata(revision, next, remaining),
+        ));
+    }
     // Served from the watch cache, once it has caught up with what the client must see.
     let cache = &server.registry.cache;
     let wait_for = match requested_revision {

@@ -234,10 +234,11 @@ async fn run_watch(
     backend: Arc<dyn storage::Backend>,
     tx: mpsc::Sender<Bytes>,
 ) {
+    let initial = plan.send_initial || matches!(plan.start, None | Some(0));
     let Some(resource) = cache.resource(plan.segment).cloned() else {
+        watch_uncached(plan, backend, initial, tx).await;
         return;
     };
-    let initial = plan.send_initial || matches!(plan.start, None | Some(0));
     let live: broadcast::Receiver<Arc<CacheEvent>>;
     let mut last_sent;
     if initial {
@@ -345,6 +346,59 @@ async fn stream_live(
             _ = tx.closed() => return,
         }
     }
+}
+
+/// A resource the watch cache does not hold (Events): the initial state read from storage,
+/// then storage's watch from that revision.
+async fn watch_uncached(
+    mut plan: WatchPlan,
+    backend: Arc<dyn storage::Backend>,
+    initial: bool,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let info = plan.encoder.info;
+    if !initial {
+        let after = plan.start.unwrap_or(0);
+        watch_from_storage(plan, backend, after, tx).await;
+        return;
+    }
+    let listed = match backend
+        .range(storage::RangeRequest {
+            prefix: plan.prefix.clone(),
+            ..storage::RangeRequest::default()
+        })
+        .await
+    {
+        Ok(listed) => listed,
+        Err(error) => {
+            let _ = tx.send(Encoder::error(&api_error(info, "", error))).await;
+            return;
+        }
+    };
+    for kv in listed.kvs {
+        let Some(value) = serde_json::from_slice::<Value>(&kv.value)
+            .ok()
+            .and_then(|v| crate::registry::versions::from_storage(info, v).ok())
+        else {
+            continue;
+        };
+        let object = CachedObject::new(kv.key, kv.mod_revision, value);
+        if plan.filter.matches(&object.selectable)
+            && tx.send(plan.encoder.event("ADDED", &object)).await.is_err()
+        {
+            return;
+        }
+    }
+    if plan.send_initial
+        && plan.bookmarks
+        && tx
+            .send(plan.encoder.bookmark(listed.revision, true))
+            .await
+            .is_err()
+    {
+        return;
+    }
+    watch_from_storage(plan, backend, listed.revision, tx).await;
 }
 
 /// For revisions older than the cache's history: replay and follow storage directly.

@@ -34,6 +34,9 @@ pub struct Registry {
     node_ports: (u16, u16),
 }
 
+/// Storage segments the watch cache leaves out.
+const UNCACHED_RESOURCES: &[&str] = &["events"];
+
 impl Registry {
     pub fn new(backend: Arc<dyn Backend>, cache: Arc<WatchCache>, config: &ApiConfig) -> Self {
         Self {
@@ -53,11 +56,15 @@ impl Registry {
         }
     }
 
-    /// Every storage segment the watch cache must hold.
+    /// Every storage segment the watch cache must hold: all but Events, which are many,
+    /// short-lived and rarely listed (upstream's default watch-cache size for them is 0).
+    /// Their lists, watches and deletecollections read storage.
     pub fn cached_resources() -> Vec<String> {
         let mut segments: Vec<String> = api::catalog::all()
             .iter()
-            .filter_map(|r| r.storage_resource.map(str::to_string))
+            .filter_map(|r| r.storage_resource)
+            .filter(|segment| !UNCACHED_RESOURCES.contains(segment))
+            .map(str::to_string)
             .collect();
         segments.sort();
         segments.dedup();

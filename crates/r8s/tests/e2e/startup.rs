@@ -299,3 +299,77 @@ fn watch_list_bookmark_and_size_limits() {
     );
     assert!(!s.ok(&["get", "cm", "-o", "name"]).contains("big"));
 }
+
+/// Events are not in the watch cache (as upstream): their lists, watches, field selectors,
+/// the events.k8s.io view and deletecollection all read storage.
+#[test]
+fn events_are_served_from_storage() {
+    let s = Server::start();
+    let event = |name: &str, reason: &str| {
+        format!(
+            "apiVersion: v1\nkind: Event\nmetadata:\n  name: {name}\ninvolvedObject:\n  kind: ConfigMap\n  name: cm\n  namespace: default\nreason: {reason}\nmessage: about {name}\ntype: Normal\n"
+        )
+    };
+    s.ok(&[
+        "create",
+        "-f",
+        path_str(&manifest(&s, "e1.yaml", &event("first", "Alpha"))),
+    ]);
+    let mut watcher = Command::new(KUBECTL)
+        .env("KUBECONFIG", s.kubeconfig())
+        .args(["get", "events", "-w", "-o", "name"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watcher.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    s.ok(&[
+        "create",
+        "-f",
+        path_str(&manifest(&s, "e2.yaml", &event("second", "Beta"))),
+    ]);
+    let mut seen = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        seen.push(line);
+        if seen.iter().any(|l| l.contains("second")) {
+            break;
+        }
+    }
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    let text = seen.join("\n");
+    assert!(text.contains("event/first"), "{text}");
+    assert!(text.contains("event/second"), "{text}");
+
+    let listed = s.ok(&["get", "events", "-o", "name"]);
+    assert!(
+        listed.contains("event/first") && listed.contains("event/second"),
+        "{listed}"
+    );
+    let selected = s.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "reason=Beta",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(selected.trim(), "event/second");
+    let new_api = s.ok(&["get", "events.v1.events.k8s.io", "-o", "name"]);
+    assert!(new_api.contains("second"), "{new_api}");
+    let paged = s.ok(&["get", "events", "--chunk-size", "1", "-o", "name"]);
+    assert_eq!(paged.lines().count(), 2, "{paged}");
+
+    s.ok(&["delete", "events", "--all"]);
+    let after = s.ok(&["get", "events", "-o", "name"]);
+    assert!(after.trim().is_empty(), "{after}");
+}
