@@ -4,6 +4,7 @@
 //! pods by the pod's own labels (an approximation of the owner's selector).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use api::selector::{LabelOperator, LabelRequirement, LabelSelector};
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
@@ -38,6 +39,12 @@ pub struct Constraint {
     pub hard: bool,
     pub min_domains: usize,
     pub selector: LabelSelector,
+    /// The pod's namespace and the selector: what a node's matching-pod count is kept under.
+    pub count_key: Arc<str>,
+}
+
+fn count_key(pod: &PodInfo, selector: &LabelSelector) -> Arc<str> {
+    Arc::from(format!("{}\u{0}{selector:?}", pod.namespace))
 }
 
 fn compile(pod: &PodInfo, c: &TopologySpreadConstraint) -> Constraint {
@@ -70,6 +77,7 @@ fn compile(pod: &PodInfo, c: &TopologySpreadConstraint) -> Constraint {
         topology_key: c.topology_key.clone(),
         hard: c.when_unsatisfiable == "DoNotSchedule",
         min_domains: c.min_domains.unwrap_or(1).max(1) as usize,
+        count_key: count_key(pod, &selector),
         selector,
     }
 }
@@ -110,6 +118,7 @@ pub fn constraints(pod: &PodInfo) -> Vec<Constraint> {
     let Ok(selector) = LabelSelector::parse(&text) else {
         return Vec::new();
     };
+    let selector_key = count_key(pod, &selector);
     [(HOSTNAME, 3), (ZONE, 5)]
         .into_iter()
         .map(|(key, skew)| Constraint {
@@ -118,15 +127,19 @@ pub fn constraints(pod: &PodInfo) -> Vec<Constraint> {
             hard: false,
             min_domains: 1,
             selector: selector.clone(),
+            count_key: selector_key.clone(),
         })
         .collect()
 }
 
-fn matching_pods(node: &NodeInfo, namespace: &str, selector: &LabelSelector) -> i64 {
-    node.pods
-        .iter()
-        .filter(|p| !p.terminating && p.namespace == namespace && selector.matches(&p.labels))
-        .count() as i64
+/// The node's live pods in the pod's namespace that `c` selects.
+fn matching_pods(node: &NodeInfo, namespace: &str, c: &Constraint) -> i64 {
+    node.match_counts.get_or_count(&c.count_key, || {
+        node.pods
+            .iter()
+            .filter(|p| !p.terminating && p.namespace == namespace && c.selector.matches(&p.labels))
+            .count() as i64
+    })
 }
 
 fn has_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
@@ -184,8 +197,7 @@ impl PreFilterPlugin for PodTopologySpread {
                     .get(&c.topology_key)
                     .cloned()
                     .unwrap_or_default();
-                *counts[i].entry(value).or_default() +=
-                    matching_pods(node, &pod.namespace, &c.selector);
+                *counts[i].entry(value).or_default() += matching_pods(node, &pod.namespace, c);
             }
         }
         state.write(
@@ -324,7 +336,7 @@ impl PreScorePlugin for PodTopologySpread {
                 for &i in &counted {
                     if let Some(value) = in_domain(i) {
                         *counts[i].entry(value.clone()).or_default() +=
-                            matching_pods(node, &pod.namespace, &soft[i].selector);
+                            matching_pods(node, &pod.namespace, &soft[i]);
                     }
                 }
             }
@@ -359,7 +371,7 @@ impl ScorePlugin for PodTopologySpread {
                 continue;
             };
             let count = if c.topology_key == HOSTNAME {
-                matching_pods(node, &pod.namespace, &c.selector)
+                matching_pods(node, &pod.namespace, c)
             } else {
                 s.counts[i].get(value).copied().unwrap_or(0)
             };
@@ -504,5 +516,20 @@ mod tests {
             scores[2] > scores[1] && scores[1] > scores[0],
             "emptier nodes score higher: {scores:?}"
         );
+    }
+
+    /// Counts are remembered per node between cycles, and recounted once its pods change.
+    #[test]
+    fn remembered_counts_follow_pods_placed_and_removed() {
+        let mut s = snapshot();
+        let p = spread(false, "kubernetes.io/hostname");
+        assert_eq!(raw_scores(&s, &p, &["a", "b", "c"]).1, vec![3, 2, 0]);
+        let mut placed = with_labels(pod("c0"), &[("app", "web")]);
+        placed.spec.get_or_insert_default().node_name = Some("c".into());
+        s.add_pod(PodInfo::new(placed, 0));
+        assert_eq!(raw_scores(&s, &p, &["a", "b", "c"]).1, vec![3, 2, 2]);
+        let removed = s.node("a").map(|n| n.pods[0].uid.clone()).unwrap_or_default();
+        s.remove_pod(&removed);
+        assert_eq!(raw_scores(&s, &p, &["a", "b", "c"]).1, vec![2, 2, 2]);
     }
 }

@@ -2,6 +2,7 @@
 //! watches and from pods assumed on a node before their binding returns.
 
 mod affinity_term;
+mod match_counts;
 mod node_info;
 mod node_selector;
 mod pod_info;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Node;
 
 pub use affinity_term::{AffinityTerm, PodAffinity, WeightedAffinityTerm};
+pub use match_counts::MatchCounts;
 pub use node_info::{normalized_image_name, NodeInfo};
 pub use node_selector::{CompiledTerm, RequiredNodeSelector};
 pub use pod_info::{HostPort, PodInfo};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Taint};
 
+use super::match_counts::MatchCounts;
 use super::pod_info::{HostPort, PodInfo};
 use super::resources::Resources;
 
@@ -27,6 +28,8 @@ pub struct NodeInfo {
     pub pods_with_required_anti_affinity: usize,
     /// Normalized image name → size in bytes.
     pub images: HashMap<String, i64>,
+    /// Pods matching a selector, remembered until `pods` changes.
+    pub match_counts: MatchCounts,
 }
 
 impl NodeInfo {
@@ -64,6 +67,7 @@ impl NodeInfo {
     }
 
     pub fn add_pod(&mut self, pod: Arc<PodInfo>) {
+        self.match_counts.clear();
         self.requested.add(&pod.requests.requests);
         self.non_zero_milli_cpu += pod.requests.non_zero_milli_cpu;
         self.non_zero_memory += pod.requests.non_zero_memory;
@@ -80,6 +84,7 @@ impl NodeInfo {
     pub fn remove_pod(&mut self, uid: &str) -> Option<Arc<PodInfo>> {
         let position = self.pods.iter().position(|p| p.uid == uid)?;
         let pod = self.pods.swap_remove(position);
+        self.match_counts.clear();
         self.requested.subtract(&pod.requests.requests);
         self.non_zero_milli_cpu -= pod.requests.non_zero_milli_cpu;
         self.non_zero_memory -= pod.requests.non_zero_memory;
