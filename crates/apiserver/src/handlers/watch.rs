@@ -25,9 +25,11 @@ use crate::registry::store::storage_resource;
 use crate::registry::versions::present;
 use crate::server::{ApiServer, RequestContext};
 use crate::status::ApiError;
-use crate::watch_cache::{CacheEvent, CacheEventKind, CachedObject};
+use crate::watch_cache::{CacheEvent, CacheEventKind, CachedObject, Subscription};
 
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
+/// How often a watch served from storage looks whether the cache's history has caught up.
+const HANDOVER_CHECK: Duration = Duration::from_secs(1);
 
 /// How events are written for this watcher.
 struct Encoder {
@@ -284,25 +286,26 @@ async fn run_watch(
             let _ = tx.send(Encoder::error(&error)).await;
             return;
         }
-        match resource.subscribe_after(after) {
-            Some(subscription) => {
-                last_sent = after;
-                for event in &subscription.replay {
-                    let event = &presented(plan.encoder.info, event.clone());
-                    if let Some((kind, object)) = visible_event(event, &plan.filter, &plan.prefix) {
-                        if tx.send(plan.encoder.event(kind, object)).await.is_err() {
-                            return;
-                        }
-                    }
-                    last_sent = last_sent.max(event.object.revision);
+        let (subscription, after) = match resource.subscribe_after(after) {
+            Some(subscription) => (subscription, after),
+            // Older than the history: storage first, the cache once storage has caught up.
+            None => match watch_from_storage(&mut plan, backend, after, &tx, Some(&resource)).await
+            {
+                Some(handover) => handover,
+                None => return,
+            },
+        };
+        last_sent = after;
+        for event in &subscription.replay {
+            let event = &presented(plan.encoder.info, event.clone());
+            if let Some((kind, object)) = visible_event(event, &plan.filter, &plan.prefix) {
+                if tx.send(plan.encoder.event(kind, object)).await.is_err() {
+                    return;
                 }
-                live = subscription.live;
             }
-            None => {
-                watch_from_storage(plan, backend, after, tx).await;
-                return;
-            }
+            last_sent = last_sent.max(event.object.revision);
         }
+        live = subscription.live;
     }
     stream_live(&mut plan, &cache, live, last_sent, &tx).await;
 }
@@ -359,7 +362,7 @@ async fn watch_uncached(
     let info = plan.encoder.info;
     if !initial {
         let after = plan.start.unwrap_or(0);
-        watch_from_storage(plan, backend, after, tx).await;
+        watch_from_storage(&mut plan, backend, after, &tx, None).await;
         return;
     }
     let listed = match backend
@@ -398,30 +401,46 @@ async fn watch_uncached(
     {
         return;
     }
-    watch_from_storage(plan, backend, listed.revision, tx).await;
+    watch_from_storage(&mut plan, backend, listed.revision, &tx, None).await;
 }
 
-/// For revisions older than the cache's history: replay and follow storage directly.
+/// For revisions older than the cache's history: replay and follow storage directly. With a
+/// `handover` cache, return a subscription to it (and the revision sent so far) as soon as its
+/// history reaches back to what was sent: a storage watch decodes every event for itself, a
+/// cache subscription shares the cache's.
 async fn watch_from_storage(
-    mut plan: WatchPlan,
+    plan: &mut WatchPlan,
     backend: Arc<dyn storage::Backend>,
     after: i64,
-    tx: mpsc::Sender<Bytes>,
-) {
+    tx: &mpsc::Sender<Bytes>,
+    handover: Option<&Arc<crate::watch_cache::ResourceCache>>,
+) -> Option<(Subscription, i64)> {
     let info = plan.encoder.info;
     let mut stream = match backend.watch(&plan.prefix, after).await {
         Ok(stream) => stream,
         Err(error) => {
             let _ = tx.send(Encoder::error(&api_error(info, "", error))).await;
-            return;
+            return None;
         }
     };
-    while let Some(item) = stream.next().await {
+    let mut last_sent = after;
+    let mut handover_check = tokio::time::interval(HANDOVER_CHECK);
+    loop {
+        if let Some(cache) = handover.filter(|c| c.has_history_after(last_sent)) {
+            if let Some(subscription) = cache.subscribe_after(last_sent) {
+                return Some((subscription, last_sent));
+            }
+        }
+        let item = tokio::select! {
+            item = stream.next() => item?,
+            _ = handover_check.tick() => continue,
+            _ = tx.closed() => return None,
+        };
         let event = match item {
             Ok(event) => event,
             Err(error) => {
                 let _ = tx.send(Encoder::error(&api_error(info, "", error))).await;
-                return;
+                return None;
             }
         };
         let revision = event.kv.mod_revision;
@@ -448,6 +467,7 @@ async fn watch_from_storage(
                     .or_else(|| decode(&event.kv.value)),
             ),
         };
+        last_sent = last_sent.max(revision);
         let Some(value) = value else { continue };
         let previous = event.prev_kv.as_ref().and_then(|p| {
             decode(&p.value).map(|v| Arc::new(CachedObject::new(p.key.clone(), p.mod_revision, v)))
@@ -459,8 +479,121 @@ async fn watch_from_storage(
         };
         if let Some((kind, object)) = visible_event(&cache_event, &plan.filter, &plan.prefix) {
             if tx.send(plan.encoder.event(kind, object)).await.is_err() {
-                return;
+                return None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::query::Query;
+    use crate::watch_cache::{start_watch_cache, HISTORY_CAPACITY};
+    use storage::{Backend, Precondition};
+    use tokio_util::sync::CancellationToken;
+
+    async fn put(backend: &Arc<dyn Backend>, name: String, generation: usize) -> i64 {
+        let object = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "default"},
+            "data": {"generation": generation.to_string()}});
+        let key = format!("/registry/configmaps/default/{name}");
+        let written = backend
+            .put(
+                &key,
+                object.to_string().into_bytes(),
+                Precondition::None,
+                None,
+            )
+            .await
+            .unwrap();
+        written.mod_revision
+    }
+
+    fn plan(start: i64) -> WatchPlan {
+        let info = api::catalog::find("", "v1", "configmaps").unwrap();
+        WatchPlan {
+            encoder: Encoder {
+                info,
+                representation: Representation::Object,
+                include_object: "Metadata".into(),
+                sent_columns: false,
+            },
+            filter: ObjectFilter::from_query(info, &Query::parse(None)).unwrap(),
+            prefix: "/registry/configmaps/".into(),
+            segment: "configmaps",
+            start: Some(start),
+            send_initial: false,
+            bookmarks: false,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// A watch from a revision the cache's history no longer holds is served from storage,
+    /// then moves to a cache subscription without losing or repeating an event.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_watch_from_storage_moves_to_the_cache_once_caught_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend: Arc<dyn Backend> = Arc::new(
+            storage::embedded::EmbeddedBackend::open(dir.path().join("db"))
+                .await
+                .unwrap(),
+        );
+        let cancel = CancellationToken::new();
+        let cache = start_watch_cache(backend.clone(), ["configmaps".to_string()], cancel.clone())
+            .await
+            .unwrap();
+        let start = put(&backend, "old".into(), 0).await;
+        let changes = HISTORY_CAPACITY + 50;
+        for batch in (1..=changes).collect::<Vec<_>>().chunks(256) {
+            futures::future::join_all(batch.iter().map(|i| put(&backend, format!("cm{i}"), *i)))
+                .await;
+        }
+        let current = backend.current_revision().await.unwrap();
+        assert!(
+            cache
+                .wait_for_revision(current, Duration::from_secs(10))
+                .await
+        );
+        let resource = cache.resource("configmaps").unwrap().clone();
+        assert!(!resource.has_history_after(start));
+
+        let (tx, mut rx) = mpsc::channel(256);
+        tokio::spawn(run_watch(plan(start), cache.clone(), backend.clone(), tx));
+        let mut revisions = Vec::new();
+        while revisions.len() < changes {
+            let line = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            let event: Value = serde_json::from_slice(&line).unwrap();
+            let rv = event["object"]["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap();
+            revisions.push(rv);
+        }
+        // Caught up: the watch now listens to the cache.
+        let mut waited = 0;
+        while resource.watcher_count() == 0 && waited < 50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        assert_eq!(resource.watcher_count(), 1);
+        let last = put(&backend, "after-handover".into(), 1).await;
+        let line = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let event: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(event["object"]["metadata"]["name"], "after-handover");
+        revisions.push(last);
+        let mut sorted = revisions.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, revisions, "events in order, none repeated");
+        assert_eq!(revisions.len(), changes + 1);
+        cancel.cancel();
     }
 }

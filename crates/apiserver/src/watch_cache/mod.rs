@@ -10,4 +10,6 @@ mod feeder;
 mod resource_cache;
 
 pub use feeder::{start_watch_cache, WatchCache};
+#[cfg(test)]
+pub(crate) use resource_cache::HISTORY_CAPACITY;
 pub use resource_cache::{CacheEvent, CacheEventKind, CachedObject, ResourceCache, Subscription};

@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 
 /// How many recent events each resource keeps for watches that resume from a resourceVersion; older
 /// resumes are served by a storage watch.
-const HISTORY_CAPACITY: usize = 4_096;
+pub(crate) const HISTORY_CAPACITY: usize = 4_096;
 /// Events a watcher may fall behind before it is closed (it then resumes from its last revision).
 const SUBSCRIBER_BUFFER: usize = 4_096;
 
@@ -207,6 +207,13 @@ impl ResourceCache {
 
     /// Subscribe to changes after revision `after`. None when the cache no longer holds every event
     /// since then (the caller falls back to a storage watch).
+    /// Whether every event after `revision` is still in the history.
+    pub fn has_history_after(&self, revision: i64) -> bool {
+        self.state
+            .read()
+            .is_ok_and(|state| revision >= state.history_complete_after)
+    }
+
     pub fn subscribe_after(&self, after: i64) -> Option<Subscription> {
         let mut state = self.state.write().ok()?;
         if after < state.history_complete_after {

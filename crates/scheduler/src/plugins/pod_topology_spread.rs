@@ -528,7 +528,10 @@ mod tests {
         placed.spec.get_or_insert_default().node_name = Some("c".into());
         s.add_pod(PodInfo::new(placed, 0));
         assert_eq!(raw_scores(&s, &p, &["a", "b", "c"]).1, vec![3, 2, 2]);
-        let removed = s.node("a").map(|n| n.pods[0].uid.clone()).unwrap_or_default();
+        let removed = s
+            .node("a")
+            .map(|n| n.pods[0].uid.clone())
+            .unwrap_or_default();
         s.remove_pod(&removed);
         assert_eq!(raw_scores(&s, &p, &["a", "b", "c"]).1, vec![2, 2, 2]);
     }
