@@ -150,14 +150,22 @@ impl Collector {
             self.settling_since.remove(uid);
             return true;
         };
-        let dependents: Vec<Node> = self.graph.dependents_of(uid).into_iter().cloned().collect();
         let facts = ItemFacts {
             deleting: node.deleting,
             finalizers: node.finalizers.clone(),
-            has_dependents: !dependents.is_empty(),
+            has_dependents: self.graph.has_dependents(uid),
         };
-        match owner_action(&facts, self.graph.blocking_dependents_of(uid)) {
+        // Counting blocking dependents walks them all (a ReplicaSet's thousand pods): only an
+        // owner being deleted needs it.
+        let blocking = if node.deleting {
+            self.graph.blocking_dependents_of(uid)
+        } else {
+            0
+        };
+        match owner_action(&facts, blocking) {
             OwnerAction::OrphanDependents => {
+                let dependents: Vec<Node> =
+                    self.graph.dependents_of(uid).into_iter().cloned().collect();
                 if !self.effects.orphan_dependents(&node, &dependents).await || !self.settled(uid) {
                     return false;
                 }
@@ -165,7 +173,13 @@ impl Collector {
             }
             OwnerAction::AwaitDependents => {
                 self.settling_since.remove(uid);
-                self.mark_dirty(dependents.iter().map(|d| d.uid.clone()));
+                let dependents: Vec<String> = self
+                    .graph
+                    .dependents_of(uid)
+                    .iter()
+                    .map(|d| d.uid.clone())
+                    .collect();
+                self.mark_dirty(dependents);
                 return true;
             }
             OwnerAction::RemoveForegroundFinalizer => {

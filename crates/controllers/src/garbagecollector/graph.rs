@@ -64,21 +64,46 @@ impl Graph {
             .count()
     }
 
-    /// Insert or replace a node; returns the uids whose decisions may change.
+    pub fn has_dependents(&self, uid: &str) -> bool {
+        self.dependents
+            .get(uid)
+            .is_some_and(|set| set.iter().any(|d| self.nodes.contains_key(d)))
+    }
+
+    /// Insert or replace a node; returns the uids whose decisions may change. As upstream's
+    /// processGraphChanges: the object and its old and new owners when its references change,
+    /// its dependents when its deletion state changes; a status update changes nothing here.
     pub fn upsert(&mut self, node: Node) -> Vec<String> {
-        let mut touched = vec![node.uid.clone()];
-        if let Some(previous) = self.nodes.remove(&node.uid) {
+        let previous = self.nodes.remove(&node.uid);
+        let (references_changed, deletion_changed) = match &previous {
+            None => (true, true),
+            Some(previous) => (
+                previous.owners != node.owners,
+                previous.deleting != node.deleting || previous.finalizers != node.finalizers,
+            ),
+        };
+        let mut touched = Vec::new();
+        if references_changed || deletion_changed {
+            touched.push(node.uid.clone());
+        }
+        if let Some(previous) = previous {
             self.unlink(&previous);
-            touched.extend(previous.owners.iter().map(|o| o.uid.clone()));
+            if references_changed {
+                touched.extend(previous.owners.iter().map(|o| o.uid.clone()));
+            }
         }
         for owner in &node.owners {
             self.dependents
                 .entry(owner.uid.clone())
                 .or_default()
                 .insert(node.uid.clone());
-            touched.push(owner.uid.clone());
+            if references_changed {
+                touched.push(owner.uid.clone());
+            }
         }
-        touched.extend(self.dependents_of(&node.uid).iter().map(|d| d.uid.clone()));
+        if deletion_changed {
+            touched.extend(self.dependents_of(&node.uid).iter().map(|d| d.uid.clone()));
+        }
         self.nodes.insert(node.uid.clone(), node);
         touched
     }
@@ -156,5 +181,29 @@ mod tests {
         let touched = graph.remove("owner");
         assert_eq!(touched, vec!["b".to_string()]);
         assert!(graph.node("owner").is_none());
+    }
+
+    #[test]
+    fn only_reference_and_deletion_changes_touch_others() {
+        let mut graph = Graph::default();
+        graph.upsert(node("owner", &[]));
+        graph.upsert(node("a", &[("owner", true)]));
+        graph.upsert(node("b", &[("owner", true)]));
+        // A status update (same references, not deleting) asks nothing of anyone.
+        assert!(graph.upsert(node("a", &[("owner", true)])).is_empty());
+        assert!(graph.upsert(node("owner", &[])).is_empty());
+        // An owner starting its deletion has every dependent looked at, and itself.
+        let mut deleting = node("owner", &[]);
+        deleting.deleting = true;
+        let mut touched = graph.upsert(deleting);
+        touched.sort();
+        assert_eq!(touched, vec!["a", "b", "owner"]);
+        // A dependent dropping its reference: itself and the owner it left.
+        let mut touched = graph.upsert(node("a", &[]));
+        touched.sort();
+        assert_eq!(touched, vec!["a", "owner"]);
+        assert!(graph.has_dependents("owner"));
+        graph.remove("b");
+        assert!(!graph.has_dependents("owner"));
     }
 }
