@@ -351,6 +351,13 @@ async fn stream_live(
     }
 }
 
+/// A stored object as this watch's version presents it; None when it does not decode.
+fn decode_stored(info: &'static ResourceInfo, bytes: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .and_then(|v| crate::registry::versions::from_storage(info, v).ok())
+}
+
 /// A resource the watch cache does not hold (Events): the initial state read from storage,
 /// then storage's watch from that revision.
 async fn watch_uncached(
@@ -379,10 +386,7 @@ async fn watch_uncached(
         }
     };
     for kv in listed.kvs {
-        let Some(value) = serde_json::from_slice::<Value>(&kv.value)
-            .ok()
-            .and_then(|v| crate::registry::versions::from_storage(info, v).ok())
-        else {
+        let Some(value) = decode_stored(info, &kv.value) else {
             continue;
         };
         let object = CachedObject::new(kv.key, kv.mod_revision, value);
@@ -444,11 +448,7 @@ async fn watch_from_storage(
             }
         };
         let revision = event.kv.mod_revision;
-        let decode = |bytes: &[u8]| {
-            serde_json::from_slice::<Value>(bytes)
-                .ok()
-                .and_then(|v| crate::registry::versions::from_storage(info, v).ok())
-        };
+        let decode = |bytes: &[u8]| decode_stored(info, bytes);
         let (kind, value) = match event.kind {
             EventKind::Put => (
                 if event.prev_kv.is_some() {
