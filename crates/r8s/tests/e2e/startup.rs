@@ -101,20 +101,21 @@ fn anonymous_and_token_authentication() {
     );
 }
 
-#[test]
-fn kubectl_get_watch_streams_changes() {
-    let s = Server::start();
+/// Run `kubectl <args>` (a watch), do `changes` once it is listening, and return what it
+/// printed until a line satisfies `last` (or 5 s pass without output).
+fn kubectl_watch(
+    s: &Server,
+    args: &[&str],
+    changes: impl FnOnce(),
+    last: impl Fn(&str) -> bool,
+) -> String {
     let mut watcher = Command::new(KUBECTL)
         .env("KUBECONFIG", s.kubeconfig())
-        .args(["get", "configmaps", "-w", "--output-watch-events"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    s.ok(&["create", "configmap", "watched"]);
-    s.ok(&["label", "configmap", "watched", "a=b"]);
-    s.ok(&["delete", "configmap", "watched"]);
     let stdout = watcher.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -124,16 +125,34 @@ fn kubectl_get_watch_streams_changes() {
             }
         }
     });
+    std::thread::sleep(Duration::from_millis(700));
+    changes();
     let mut seen = Vec::new();
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        let done = last(&line);
         seen.push(line);
-        if seen.iter().any(|l| l.starts_with("DELETED")) {
+        if done {
             break;
         }
     }
     let _ = watcher.kill();
     let _ = watcher.wait();
-    let text = seen.join("\n");
+    seen.join("\n")
+}
+
+#[test]
+fn kubectl_get_watch_streams_changes() {
+    let s = Server::start();
+    let text = kubectl_watch(
+        &s,
+        &["get", "configmaps", "-w", "--output-watch-events"],
+        || {
+            s.ok(&["create", "configmap", "watched"]);
+            s.ok(&["label", "configmap", "watched", "a=b"]);
+            s.ok(&["delete", "configmap", "watched"]);
+        },
+        |line| line.starts_with("DELETED"),
+    );
     assert!(
         text.contains("ADDED") && text.contains("MODIFIED") && text.contains("DELETED"),
         "{text}"
@@ -315,38 +334,18 @@ fn events_are_served_from_storage() {
         "-f",
         path_str(&manifest(&s, "e1.yaml", &event("first", "Alpha"))),
     ]);
-    let mut watcher = Command::new(KUBECTL)
-        .env("KUBECONFIG", s.kubeconfig())
-        .args(["get", "events", "-w", "-o", "name"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = watcher.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    std::thread::sleep(Duration::from_millis(700));
-    s.ok(&[
-        "create",
-        "-f",
-        path_str(&manifest(&s, "e2.yaml", &event("second", "Beta"))),
-    ]);
-    let mut seen = Vec::new();
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
-        seen.push(line);
-        if seen.iter().any(|l| l.contains("second")) {
-            break;
-        }
-    }
-    let _ = watcher.kill();
-    let _ = watcher.wait();
-    let text = seen.join("\n");
+    let text = kubectl_watch(
+        &s,
+        &["get", "events", "-w", "-o", "name"],
+        || {
+            s.ok(&[
+                "create",
+                "-f",
+                path_str(&manifest(&s, "e2.yaml", &event("second", "Beta"))),
+            ]);
+        },
+        |line| line.contains("second"),
+    );
     assert!(text.contains("event/first"), "{text}");
     assert!(text.contains("event/second"), "{text}");
 
