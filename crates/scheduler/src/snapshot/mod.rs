@@ -71,9 +71,9 @@ impl Snapshot {
         self.image_nodes.get(image).copied().unwrap_or(0)
     }
 
-    fn count_images(&mut self, info: &NodeInfo, delta: isize) {
+    fn count_images(image_nodes: &mut HashMap<String, usize>, info: &NodeInfo, delta: isize) {
         for image in info.images.keys() {
-            let count = self.image_nodes.entry(image.clone()).or_default();
+            let count = image_nodes.entry(image.clone()).or_default();
             *count = count.saturating_add_signed(delta);
         }
     }
@@ -81,12 +81,21 @@ impl Snapshot {
     pub fn upsert_node(&mut self, node: Node) -> NodeChange {
         let name = node.metadata.name.clone().unwrap_or_default();
         if let Some(&i) = self.index.get(&name) {
-            let old = self.nodes[i].clone();
-            self.count_images(&old, -1);
-            self.nodes[i].set_node(node);
-            let updated = self.nodes[i].clone();
-            self.count_images(&updated, 1);
-            return if node_info::node_change_is_relevant(&old, &updated) {
+            // What set_node replaces, moved out rather than cloning the whole NodeInfo (its pods
+            // and images) twice on every Node status update.
+            let info = &mut self.nodes[i];
+            let old = NodeInfo {
+                labels: std::mem::take(&mut info.labels),
+                taints: std::mem::take(&mut info.taints),
+                images: std::mem::take(&mut info.images),
+                allocatable: info.allocatable.clone(),
+                unschedulable: info.unschedulable,
+                ..NodeInfo::default()
+            };
+            info.set_node(node);
+            Self::count_images(&mut self.image_nodes, &old, -1);
+            Self::count_images(&mut self.image_nodes, &self.nodes[i], 1);
+            return if node_info::node_change_is_relevant(&old, &self.nodes[i]) {
                 NodeChange::Relevant
             } else {
                 NodeChange::Irrelevant
@@ -97,7 +106,7 @@ impl Snapshot {
             .remove(&name)
             .unwrap_or_else(|| NodeInfo::ghost(&name));
         info.set_node(node);
-        self.count_images(&info, 1);
+        Self::count_images(&mut self.image_nodes, &info, 1);
         self.index.insert(name, self.nodes.len());
         self.nodes.push(info);
         NodeChange::Added
@@ -111,7 +120,7 @@ impl Snapshot {
         if let Some(moved) = self.nodes.get(i) {
             self.index.insert(moved.name.clone(), i);
         }
-        self.count_images(&info, -1);
+        Self::count_images(&mut self.image_nodes, &info, -1);
         if !info.pods.is_empty() {
             info.node = None;
             self.ghosts.insert(name.to_string(), info);
@@ -234,6 +243,45 @@ mod tests {
         s.assume(&pod("p2", None), "a");
         s.forget("p2");
         assert_eq!(s.node("a").map(|n| n.pods.len()), Some(1));
+    }
+
+    /// A Node update keeps the node's pods, tells whether scheduling may see it differently,
+    /// and keeps the image counts right.
+    #[test]
+    fn node_updates_keep_pods_and_count_images() {
+        use k8s_openapi::api::core::v1::{ContainerImage, NodeStatus};
+        let with_image = |labels: &[(&str, &str)]| {
+            let mut n = node("a");
+            n.metadata.labels = Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            );
+            n.status = Some(NodeStatus {
+                images: Some(vec![ContainerImage {
+                    names: Some(vec!["busybox".into()]),
+                    size_bytes: Some(1),
+                }]),
+                ..Default::default()
+            });
+            n
+        };
+        let mut s = Snapshot::new();
+        assert_eq!(s.upsert_node(with_image(&[])), NodeChange::Added);
+        s.add_pod(pod("p1", Some("a")));
+        let image = normalized_image_name("busybox");
+        assert_eq!(s.image_spread(&image), 1);
+        assert_eq!(s.upsert_node(with_image(&[])), NodeChange::Irrelevant);
+        assert_eq!(s.image_spread(&image), 1);
+        assert_eq!(
+            s.upsert_node(with_image(&[("disk", "ssd")])),
+            NodeChange::Relevant
+        );
+        assert_eq!(s.node("a").map(|n| n.labels.len()), Some(1));
+        assert_eq!(s.node("a").map(|n| n.pods.len()), Some(1));
+        assert_eq!(s.upsert_node(node("a")), NodeChange::Relevant);
+        assert_eq!(s.image_spread(&image), 0);
     }
 
     #[test]
