@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
 
+use crate::error::is_status;
 use crate::event_correlator::{Correlated, EventCorrelator, EventFacts};
 
 /// Normal or Warning.
@@ -104,7 +105,7 @@ impl EventRecorder {
                 {
                     Ok(_) => return,
                     // Expired or deleted: record it anew.
-                    Err(kube::Error::Api(status)) if status.code == 404 => {
+                    Err(error) if is_status(&error, 404) => {
                         self.forget(&key);
                         message
                     }
