@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, Node};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kubelet::bootstrap::join;
+use kubelet::server::authorization::{AccessRequest, AccessReview, ApiAccessReview};
+use kubelet::server::client_identity::ClientIdentity;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -137,6 +140,51 @@ async fn a_node_joins_with_the_token_and_is_a_node() {
         .await
         .unwrap_err();
     assert_eq!(kube_status(&foreign), Some(403), "{foreign}");
+
+    // The node asks the API server who may reach its kubelet (webhook authorization).
+    let review = ApiAccessReview::new(node_client.clone());
+    let ask = |user: &str, groups: &[&str]| AccessRequest {
+        user: ClientIdentity {
+            name: user.into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        },
+        verb: "get".into(),
+        subresource: "proxy".into(),
+        node: "n1".into(),
+    };
+    let apiserver = ask("kube-apiserver-kubelet-client", &["system:masters"]);
+    assert!(review.allowed(&apiserver).await.unwrap());
+    let other_node = ask("system:node:n9", &["system:nodes"]);
+    assert!(!review.allowed(&other_node).await.unwrap());
+    let ops = ask("ops", &[]);
+    assert!(!review.allowed(&ops).await.unwrap());
+    let role: ClusterRole = serde_json::from_value(json!({
+        "metadata": {"name": "kubelet-proxy"},
+        "rules": [{"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}],
+    }))
+    .unwrap();
+    Api::<ClusterRole>::all(admin.clone())
+        .create(&PostParams::default(), &role)
+        .await
+        .unwrap();
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": "ops-kubelet-proxy"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kubelet-proxy"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "ops"}],
+    }))
+    .unwrap();
+    Api::<ClusterRoleBinding>::all(admin.clone())
+        .create(&PostParams::default(), &binding)
+        .await
+        .unwrap();
+    let allowed_soon = async {
+        while !review.allowed(&ops).await.unwrap() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), allowed_soon)
+        .await
+        .expect("RBAC lets ops reach the kubelet");
 
     let namespaces: Api<Namespace> = Api::all(node_client);
     let forbidden = namespaces

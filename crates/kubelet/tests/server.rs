@@ -6,7 +6,7 @@ mod fake_cri;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,9 +14,22 @@ use fake_cri::{FakeContainer, FakeRuntime};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use k8s_cri::v1 as cri;
+use kubelet::server::authorization::{AccessRequest, AccessReview, RequestAuthorizer};
+use kubelet::server::client_identity::ClientIdentity;
 use kubelet::server::{CertificatePair, ServerOptions};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio_util::sync::CancellationToken;
+
+/// Allows one user everything and records every question.
+struct OnlyUser(&'static str, Mutex<Vec<AccessRequest>>);
+
+#[async_trait::async_trait]
+impl AccessReview for OnlyUser {
+    async fn allowed(&self, request: &AccessRequest) -> Result<bool, kubelet::KubeletError> {
+        self.1.lock().unwrap().push(request.clone());
+        Ok(request.user.name == self.0)
+    }
+}
 
 struct TestCa {
     cert: rcgen::Certificate,
@@ -181,10 +194,52 @@ async fn logs_stats_and_authentication() {
     };
     let server = kubelet::server::bind(options).await.unwrap();
     let address = server.local_addr().unwrap();
-    tokio::spawn(server.run(cri, cancel.clone()));
+    let access = Arc::new(OnlyUser(
+        "kube-apiserver-kubelet-client",
+        Default::default(),
+    ));
+    let authorizer = Arc::new(RequestAuthorizer::new(access.clone(), "n1"));
+    tokio::spawn(server.run(cri, authorizer, cancel.clone()));
 
     let (code, body) = get(address, &ca, None, "/containerLogs/default/web/app").await;
     assert_eq!((code, body.as_str()), (401, "Unauthorized"));
+
+    // Another node's certificate authenticates, but may not reach this node's pods.
+    let mut other_node = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    other_node
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "system:node:n2");
+    other_node
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "system:nodes");
+    let other_node = ca.issue(other_node);
+    let (code, body) = get(
+        address,
+        &ca,
+        Some(&other_node),
+        "/containerLogs/default/web/app",
+    )
+    .await;
+    assert_eq!(
+        (code, body.as_str()),
+        (
+            403,
+            "Forbidden (user=system:node:n2, verb=get, resource=nodes, subresource(s)=[proxy])\n"
+        )
+    );
+    let asked = access.1.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        [AccessRequest {
+            user: ClientIdentity {
+                name: "system:node:n2".into(),
+                groups: vec!["system:nodes".into()],
+            },
+            verb: "get".into(),
+            subresource: "proxy".into(),
+            node: "n1".into(),
+        }]
+    );
 
     let c = Some(&client);
     assert_eq!(get(address, &ca, c, "/healthz").await, (200, "ok".into()));

@@ -1,8 +1,11 @@
 //! The kubelet's HTTPS server (port 10250): container logs, exec/attach/port-forward relayed to
 //! the runtime's streaming server, stats, health. Callers must present a client certificate signed
-//! by the cluster CA (the API server presents its kubelet client certificate).
+//! by the cluster CA (the API server presents its kubelet client certificate), and each request is
+//! authorized as `nodes/<subresource>` of this node by the API server (upstream's webhook mode).
 
+pub mod authorization;
 mod body;
+pub mod client_identity;
 mod container_logs;
 pub mod container_lookup;
 mod cri_log_line;
@@ -12,6 +15,7 @@ mod log_formatter;
 mod log_options;
 mod log_stream;
 mod query;
+mod request_attributes;
 mod routes;
 mod stats_summary;
 mod streaming_endpoints;
@@ -29,7 +33,9 @@ use hyper_util::rt::TokioIo;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use authorization::RequestAuthorizer;
 use body::{error_response, json_response, text_response, KubeletResponse};
+use client_identity::ClientIdentity;
 use http_error::HttpError;
 use routes::{route, Route};
 use stats_summary::NodeCpuSampler;
@@ -59,6 +65,7 @@ struct ServerState {
     cri: CriClient,
     options: ServerOptions,
     cpu_sampler: NodeCpuSampler,
+    authorizer: Arc<RequestAuthorizer>,
 }
 
 /// A listening server, not yet accepting.
@@ -99,12 +106,18 @@ impl BoundServer {
         self.listener.local_addr()
     }
 
-    /// Accept connections until `cancel`.
-    pub async fn run(self, cri: CriClient, cancel: CancellationToken) -> Result<(), KubeletError> {
+    /// Accept connections until `cancel`; every request is authorized by `authorizer`.
+    pub async fn run(
+        self,
+        cri: CriClient,
+        authorizer: Arc<RequestAuthorizer>,
+        cancel: CancellationToken,
+    ) -> Result<(), KubeletError> {
         let state = Arc::new(ServerState {
             cri,
             options: self.options,
             cpu_sampler: NodeCpuSampler::default(),
+            authorizer,
         });
         loop {
             let (stream, peer) = tokio::select! {
@@ -131,9 +144,10 @@ impl BoundServer {
 pub async fn serve(
     options: ServerOptions,
     cri: CriClient,
+    authorizer: Arc<RequestAuthorizer>,
     cancel: CancellationToken,
 ) -> Result<(), KubeletError> {
-    bind(options).await?.run(cri, cancel).await
+    bind(options).await?.run(cri, authorizer, cancel).await
 }
 
 async fn serve_connection(
@@ -150,21 +164,24 @@ async fn serve_connection(
             return;
         }
     };
-    // The verifier accepted any certificate presented, so presenting one authenticates.
-    let authenticated = tls
+    // The verifier checked the chain of any certificate presented, so presenting one whose
+    // subject names a user authenticates.
+    let identity = tls
         .get_ref()
         .1
         .peer_certificates()
-        .is_some_and(|chain| !chain.is_empty());
+        .and_then(|chain| chain.first())
+        .and_then(|leaf| ClientIdentity::from_certificate(leaf.as_ref()));
+    let identity = identity.map(Arc::new);
     let service = service_fn(move |request: hyper::Request<Incoming>| {
         let state = state.clone();
+        let identity = identity.clone();
         async move {
-            let response = if authenticated {
-                handle(&state, request)
+            let response = match identity {
+                Some(identity) => authorize_and_handle(&state, &identity, request)
                     .await
-                    .unwrap_or_else(|e| error_response(&e))
-            } else {
-                text_response(StatusCode::UNAUTHORIZED, "Unauthorized")
+                    .unwrap_or_else(|e| error_response(&e)),
+                None => text_response(StatusCode::UNAUTHORIZED, "Unauthorized"),
             };
             Ok::<_, std::convert::Infallible>(response)
         }
@@ -184,6 +201,18 @@ async fn serve_connection(
             let _ = connection.await;
         }
     }
+}
+
+async fn authorize_and_handle(
+    state: &ServerState,
+    identity: &ClientIdentity,
+    request: hyper::Request<Incoming>,
+) -> Result<KubeletResponse, HttpError> {
+    state
+        .authorizer
+        .authorize(identity, request.method(), request.uri().path())
+        .await?;
+    handle(state, request).await
 }
 
 async fn handle(

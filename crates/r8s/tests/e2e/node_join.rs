@@ -184,8 +184,8 @@ fn second_machine_joins_with_token() {
     let first_container = container_id(&server, "on-agent");
     assert!(first_container.starts_with("r8s://"), "{first_container}");
 
-    // (5) The kubelet wants a client certificate from the cluster CA; the node identity is
-    // limited to its own node.
+    // (5) The kubelet wants a client certificate from the cluster CA and asks the API server
+    // what its user may do; the node identity is limited to its own node.
     let anonymous = server
         .command("curl")
         .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}"])
@@ -193,6 +193,26 @@ fn second_machine_joins_with_token() {
         .output()
         .expect("run curl");
     assert_eq!(String::from_utf8_lossy(&anonymous.stdout), "401");
+    // A node's own certificate authenticates, but the API server's SubjectAccessReview does not
+    // give nodes `nodes/proxy`: not even its own kubelet serves it a pod's log.
+    let credentials = agent.credentials_dir();
+    let as_node = server
+        .command("curl")
+        .args(["-sk", "-w", "%{http_code}", "--cert"])
+        .arg(credentials.join("kubelet-client.crt"))
+        .arg("--key")
+        .arg(credentials.join("kubelet-client.key"))
+        .arg(format!(
+            "https://{AGENT_IP}:10250/containerLogs/default/on-agent/main"
+        ))
+        .output()
+        .expect("run curl");
+    assert_eq!(
+        String::from_utf8_lossy(&as_node.stdout),
+        format!(
+            "Forbidden (user=system:node:{AGENT_NODE}, verb=get, resource=nodes, subresource(s)=[proxy])\n403"
+        )
+    );
     let own = agent.kubectl_as_node(&["get", "node", AGENT_NODE, "-o", "name"]);
     assert!(own.status.success(), "{own:?}");
     let other = agent.kubectl_as_node(&[
