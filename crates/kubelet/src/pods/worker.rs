@@ -25,10 +25,17 @@ use super::termination::{
     finished_pod_grace_period_seconds, grace_period_seconds, kill_container, terminate_pod,
 };
 use super::termination_message::termination_message;
+use crate::volumes::PodVolumes;
 use crate::KubeletError;
 
 /// How often each pod is synced when nothing happens (the CRI relist).
 pub const RESYNC: Duration = Duration::from_secs(1);
+
+/// How often a running pod's configMap, secret, downwardAPI and projected volumes are read again
+/// from the API (and the Node, for resource fields). Upstream syncs a pod about once a minute and
+/// its volumes follow within that; reading them on every 1 s resync cost each pod two API reads a
+/// second. A change of the pod's labels or annotations refreshes them at once (downward API).
+pub const VOLUME_REFRESH: Duration = Duration::from_secs(10);
 
 /// How long a container whose creation failed waits before the next try (upstream's pod worker
 /// back-off period after a failed sync).
@@ -61,6 +68,35 @@ struct PodWorker {
     start_retry_after: HashMap<String, Instant>,
     probes: ProbeTracker,
     written_status: Option<serde_json::Value>,
+    volumes: Option<PreparedVolumes>,
+}
+
+/// The volumes of the last successful setup, and what they were set up from.
+struct PreparedVolumes {
+    volumes: PodVolumes,
+    at: Instant,
+    metadata: MetadataProjected,
+}
+
+/// The parts of a pod's metadata that a downward API volume can show and that may change.
+type MetadataProjected = (
+    Option<BTreeMap<String, String>>,
+    Option<BTreeMap<String, String>>,
+);
+
+impl PreparedVolumes {
+    /// Set up less than [`VOLUME_REFRESH`] before `now`, from the same labels and annotations.
+    fn reusable_for(&self, pod: &Pod, now: Instant) -> bool {
+        now.saturating_duration_since(self.at) < VOLUME_REFRESH
+            && self.metadata == projected_metadata(pod)
+    }
+}
+
+fn projected_metadata(pod: &Pod) -> MetadataProjected {
+    (
+        pod.metadata.labels.clone(),
+        pod.metadata.annotations.clone(),
+    )
 }
 
 enum Outcome {
@@ -83,6 +119,7 @@ pub async fn run_pod_worker(
         waiting: BTreeMap::new(),
         start_retry_after: HashMap::new(),
         written_status: None,
+        volumes: None,
     };
     let mut gone = false;
     loop {
@@ -140,9 +177,20 @@ impl PodWorker {
             self.write_status(&pod, &state).await?;
             return Ok(Outcome::Continue);
         }
-        let volumes = match ctx.volumes.setup(&pod).await {
+        let volumes = match self.fresh_volumes(&pod) {
+            Some(volumes) => Ok(volumes),
+            None => ctx.volumes.setup(&pod).await.inspect(|volumes| {
+                self.volumes = Some(PreparedVolumes {
+                    volumes: volumes.clone(),
+                    at: Instant::now(),
+                    metadata: projected_metadata(&pod),
+                });
+            }),
+        };
+        let volumes = match volumes {
             Ok(volumes) => volumes,
             Err(e) => {
+                self.volumes = None;
                 ctx.events
                     .record(&pod, None, true, "FailedMount", e.to_string());
                 // The containers wait in ContainerCreating until the volumes can be set up.
@@ -163,6 +211,14 @@ impl PodWorker {
         self.probes.track(&pod, &state);
         self.write_status(&pod, &state).await?;
         Ok(Outcome::Continue)
+    }
+
+    /// The volumes of the last setup, while they may be reused for `pod`.
+    fn fresh_volumes(&self, pod: &Pod) -> Option<PodVolumes> {
+        let prepared = self.volumes.as_ref()?;
+        prepared
+            .reusable_for(pod, Instant::now())
+            .then(|| prepared.volumes.clone())
     }
 
     async fn apply(
@@ -412,5 +468,39 @@ impl PodWorker {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(labels: &[(&str, &str)]) -> Pod {
+        let mut pod = Pod::default();
+        pod.metadata.labels = Some(
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        pod
+    }
+
+    #[test]
+    fn volumes_are_reused_until_the_refresh_period_or_a_metadata_change() {
+        let at = Instant::now();
+        let prepared = PreparedVolumes {
+            volumes: PodVolumes::default(),
+            at,
+            metadata: projected_metadata(&pod(&[("app", "web")])),
+        };
+        let same = pod(&[("app", "web")]);
+        assert!(prepared.reusable_for(&same, at + Duration::from_secs(1)));
+        assert!(!prepared.reusable_for(&same, at + VOLUME_REFRESH));
+        let relabelled = pod(&[("app", "web"), ("tier", "front")]);
+        assert!(!prepared.reusable_for(&relabelled, at + Duration::from_secs(1)));
+        let mut annotated = same.clone();
+        annotated.metadata.annotations = Some([("a".to_string(), "b".to_string())].into());
+        assert!(!prepared.reusable_for(&annotated, at + Duration::from_secs(1)));
     }
 }
