@@ -199,6 +199,7 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
     )
     .await?;
     let rbac = RbacAuthorizer::new(cache.clone());
+    let node_graph = crate::authz::NodeGraph::start(cache.clone(), cancel.clone());
     let registry = Registry::new(backend.clone(), cache, &options.api);
     let kubelet_client_cert =
         crate::pki::load_or_create_kubelet_client(&tls_dir, &pki.ca_cert_pem, &pki.ca_key_pem)?;
@@ -208,7 +209,7 @@ pub async fn run(options: ServeOptions, cancel: CancellationToken) -> Result<Sta
             registry,
             options.api.clone(),
             tokens,
-            Box::new(ClusterPolicy::with_rbac(rbac)),
+            Box::new(ClusterPolicy::with_rbac(rbac).with_node_graph(node_graph)),
         )
         .with_ca_cert(pki.ca_cert_pem.clone())
         .with_kubelet_client(kubelet_client)

@@ -1,7 +1,10 @@
 //! The server's authorization: masters, nodes, bootstrappers and discovery by fixed rules, then RBAC.
 
+use std::sync::Arc;
+
 use super::bootstrapper::bootstrapper_may;
 use super::node::{node_may, node_name};
+use super::node_graph::NodeGraph;
 use super::rbac::{PolicyRule, RbacAuthorizer, RoleKind};
 use super::{Attributes, Authorizer, Decision};
 use crate::authn::{UserInfo, BOOTSTRAPPERS_GROUP};
@@ -39,12 +42,22 @@ fn is_self_review(a: &Attributes) -> bool {
 #[derive(Default)]
 pub struct ClusterPolicy {
     rbac: Option<RbacAuthorizer>,
+    node_graph: Option<Arc<NodeGraph>>,
 }
 
 impl ClusterPolicy {
     /// Ask RBAC whatever the fixed rules do not allow.
     pub fn with_rbac(rbac: RbacAuthorizer) -> Self {
-        Self { rbac: Some(rbac) }
+        Self {
+            rbac: Some(rbac),
+            node_graph: None,
+        }
+    }
+
+    /// Let nodes reach what their pods reference, as the graph knows it.
+    pub fn with_node_graph(mut self, graph: Arc<NodeGraph>) -> Self {
+        self.node_graph = Some(graph);
+        self
     }
 }
 
@@ -55,7 +68,7 @@ impl Authorizer for ClusterPolicy {
         }
         let allowed = is_discovery_read(a)
             || is_self_review(a)
-            || node_name(user).is_some_and(|node| node_may(node, a))
+            || node_name(user).is_some_and(|node| node_may(node, a, self.node_graph.as_deref()))
             || (user.in_group(BOOTSTRAPPERS_GROUP) && bootstrapper_may(a))
             || self
                 .rbac
@@ -134,7 +147,9 @@ mod tests {
             (&admin, request("delete", "", "namespaces", "", "x"), true),
             (&node, request("get", "", "nodes", "", "n2"), true),
             (&node, request("watch", "", "pods", "", ""), true),
-            (&node, request("list", "", "secrets", "default", ""), true),
+            // Secrets and tokens are the graph's to allow; without one, nothing.
+            (&node, request("list", "", "secrets", "default", ""), false),
+            (&node, request("get", "", "secrets", "default", "s"), false),
             (
                 &node,
                 request("get", "discovery.k8s.io", "endpointslices", "d", ""),
@@ -233,7 +248,7 @@ mod tests {
             (
                 &node,
                 request("create", "", "serviceaccounts/token", "default", "sa"),
-                true,
+                false,
             ),
             (
                 &node,

@@ -5,11 +5,13 @@
 mod bootstrapper;
 mod cluster_policy;
 mod node;
+pub mod node_graph;
 pub mod rbac;
 mod rule;
 
 pub use cluster_policy::ClusterPolicy;
 pub use node::{node_name, NODES_GROUP, NODE_USER_PREFIX};
+pub use node_graph::NodeGraph;
 
 use crate::authn::UserInfo;
 

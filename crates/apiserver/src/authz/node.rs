@@ -2,9 +2,12 @@
 //! simplified. A node reads what its pods need, writes its own Node, its own Lease in
 //! `kube-node-lease`, pod status, events and its certificate requests.
 //!
-//! Missing against upstream: the node authorizer's graph (secrets and config maps only of pods
-//! bound to the node) and NodeRestriction admission (the name in a created Node's body).
+//! Secrets, config maps, claims, volumes and service accounts are the graph's to decide
+//! ([`super::node_graph`]): only those of pods bound to the node.
+//!
+//! Missing against upstream: NodeRestriction admission (the name in a created Node's body).
 
+use super::node_graph::NodeGraph;
 use super::rule::{any_allows, Rule, Scope, READ};
 use super::Attributes;
 use crate::authn::UserInfo;
@@ -26,10 +29,6 @@ const NODE_RULES: &[Rule] = &[
             "pods/status",
             "services",
             "endpoints",
-            "configmaps",
-            "secrets",
-            "persistentvolumeclaims",
-            "persistentvolumes",
         ],
         scope: Scope::Any,
     },
@@ -110,13 +109,13 @@ const NODE_RULES: &[Rule] = &[
     Rule {
         verbs: &["update", "patch"],
         group: "",
-        resources: &["pods/status", "persistentvolumeclaims/status"],
+        resources: &["pods/status"],
         scope: Scope::Any,
     },
     Rule {
         verbs: &["create"],
         group: "",
-        resources: &["pods/eviction", "serviceaccounts/token"],
+        resources: &["pods/eviction"],
         scope: Scope::Any,
     },
     Rule {
@@ -165,6 +164,39 @@ const NODE_RULES: &[Rule] = &[
     },
 ];
 
+/// What a node may do to objects its pods reference, when the graph says they do.
+const GRAPH_RULES: &[Rule] = &[
+    Rule {
+        verbs: READ,
+        group: "",
+        resources: &[
+            "secrets",
+            "configmaps",
+            "persistentvolumeclaims",
+            "serviceaccounts",
+        ],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["get"],
+        group: "",
+        resources: &["persistentvolumes"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create"],
+        group: "",
+        resources: &["serviceaccounts/token"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["update", "patch"],
+        group: "",
+        resources: &["persistentvolumeclaims/status"],
+        scope: Scope::Any,
+    },
+];
+
 /// The node a user is, when it is one: `system:node:<name>` in `system:nodes`.
 pub fn node_name(user: &UserInfo) -> Option<&str> {
     if !user.in_group(NODES_GROUP) {
@@ -175,6 +207,8 @@ pub fn node_name(user: &UserInfo) -> Option<&str> {
         .filter(|name| !name.is_empty())
 }
 
-pub fn node_may(node: &str, a: &Attributes) -> bool {
+/// Whether the node may do `a`; without a graph, nothing its rules leave to the graph.
+pub fn node_may(node: &str, a: &Attributes, graph: Option<&NodeGraph>) -> bool {
     any_allows(NODE_RULES, node, a)
+        || (any_allows(GRAPH_RULES, node, a) && graph.is_some_and(|g| g.allows(node, a)))
 }

@@ -1,0 +1,217 @@
+//! Upstream's node authorizer graph: a node may read a secret, config map, persistent volume
+//! claim, persistent volume or service account only when a pod bound to it references it (for a
+//! volume: through a claim), and ask tokens only for its pods' service accounts.
+//!
+//! The edges are fed from the pods' watch cache by one task. A pod's references are read when it
+//! is bound (its spec is immutable after that) and when it goes, so the graph holds only counts
+//! per node. A question the graph cannot yet answer (a pod bound a moment ago) is checked against
+//! the node's pods in the watch cache. Because r8s's ingress controller runs on every node, a
+//! node also reads the TLS secrets that Ingresses name.
+
+mod edges;
+mod pod_references;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use api::selector::Selectable;
+use edges::Edges;
+use pod_references::{bound_pod, TargetKind};
+
+use super::Attributes;
+use crate::registry::keys::{collection_prefix, object_key};
+use crate::watch_cache::{CacheEvent, CacheEventKind, CachedObject, WatchCache};
+
+pub struct NodeGraph {
+    cache: Arc<WatchCache>,
+    edges: RwLock<Edges>,
+}
+
+fn node_of(object: &CachedObject) -> &str {
+    object
+        .selectable
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// Whether an object's JSON has ephemeral containers, whose env can add references later.
+fn has_ephemeral_containers(object: &CachedObject) -> bool {
+    const NEEDLE: &[u8] = b"\"ephemeralContainers\"";
+    object.json.windows(NEEDLE.len()).any(|w| w == NEEDLE)
+}
+
+impl NodeGraph {
+    /// A graph fed from `cache` until `cancel`.
+    pub fn start(cache: Arc<WatchCache>, cancel: CancellationToken) -> Arc<Self> {
+        let graph = Arc::new(Self {
+            cache,
+            edges: RwLock::default(),
+        });
+        tokio::spawn(populate(graph.clone(), cancel));
+        graph
+    }
+
+    /// Whether `node` may do what `a` asks to the object it names (the rule allowed the verb).
+    pub fn allows(&self, node: &str, a: &Attributes) -> bool {
+        if a.name.is_empty() {
+            return false;
+        }
+        if a.resource == "persistentvolumes" {
+            return self.reaches_volume(node, &a.name);
+        }
+        let Some(kind) = TargetKind::of_resource(&a.resource) else {
+            return false;
+        };
+        if a.namespace.is_empty() {
+            return false;
+        }
+        let known = self
+            .edges
+            .read()
+            .is_ok_and(|edges| edges.reaches(node, kind, &a.namespace, &a.name));
+        known
+            || (kind == TargetKind::Secret && self.names_ingress_tls(&a.namespace, &a.name))
+            || self.live_pods_reach(node, kind, &a.namespace, &a.name)
+    }
+
+    /// The node's pods in the watch cache, read directly: for pods the graph has not seen yet.
+    fn live_pods_reach(&self, node: &str, kind: TargetKind, namespace: &str, name: &str) -> bool {
+        let Some(pods) = self.cache.resource("pods") else {
+            return false;
+        };
+        pods.list(&collection_prefix("pods", Some(namespace)), &|o| {
+            node_of(o) == node
+        })
+        .iter()
+        .filter_map(|o| bound_pod(&o.json))
+        .any(|pod| pod.references.iter().any(|(k, n)| *k == kind && n == name))
+    }
+
+    /// Whether a claim used by a pod of `node` is bound to the volume.
+    fn reaches_volume(&self, node: &str, volume: &str) -> bool {
+        let claims = match self.edges.read() {
+            Ok(edges) => edges.claims_of(node),
+            Err(_) => return false,
+        };
+        let Some(cache) = self.cache.resource("persistentvolumeclaims") else {
+            return false;
+        };
+        claims.iter().any(|(namespace, name)| {
+            cache
+                .get(&object_key("persistentvolumeclaims", Some(namespace), name))
+                .is_some_and(|claim| {
+                    claim
+                        .value()
+                        .pointer("/spec/volumeName")
+                        .and_then(Value::as_str)
+                        == Some(volume)
+                })
+        })
+    }
+
+    /// Whether an Ingress in `namespace` names the secret for TLS.
+    fn names_ingress_tls(&self, namespace: &str, name: &str) -> bool {
+        let Some(ingresses) = self.cache.resource("ingress") else {
+            return false;
+        };
+        ingresses
+            .list(&collection_prefix("ingress", Some(namespace)), &|_| true)
+            .iter()
+            .any(|ingress| {
+                ingress
+                    .value()
+                    .pointer("/spec/tls")
+                    .and_then(Value::as_array)
+                    .is_some_and(|tls| {
+                        tls.iter()
+                            .any(|t| t.get("secretName").and_then(Value::as_str) == Some(name))
+                    })
+            })
+    }
+
+    fn rebuild(&self, pods: &[Arc<CachedObject>]) {
+        let bound: Vec<_> = pods
+            .iter()
+            .filter(|o| !node_of(o).is_empty())
+            .filter_map(|o| bound_pod(&o.json))
+            .collect();
+        if let Ok(mut edges) = self.edges.write() {
+            edges.clear();
+            for pod in &bound {
+                edges.add(pod);
+            }
+        }
+    }
+
+    fn apply(&self, event: &CacheEvent) {
+        let previous = match event.kind {
+            CacheEventKind::Deleted => Some(&event.object),
+            _ => event.previous.as_ref(),
+        };
+        let current = match event.kind {
+            CacheEventKind::Deleted => None,
+            _ => Some(&event.object),
+        };
+        let unchanged = match (previous, current) {
+            (Some(before), Some(after)) => {
+                node_of(before) == node_of(after) && !has_ephemeral_containers(after)
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
+            return;
+        }
+        let removed = previous
+            .filter(|o| !node_of(o).is_empty())
+            .and_then(|o| bound_pod(&o.json));
+        let added = current
+            .filter(|o| !node_of(o).is_empty())
+            .and_then(|o| bound_pod(&o.json));
+        if let Ok(mut edges) = self.edges.write() {
+            if let Some(pod) = &removed {
+                edges.remove(pod);
+            }
+            if let Some(pod) = &added {
+                edges.add(pod);
+            }
+        }
+    }
+}
+
+/// Keeps the edges in step with the pods' cache; starts over after a relist or a lag.
+async fn populate(graph: Arc<NodeGraph>, cancel: CancellationToken) {
+    let prefix = collection_prefix("pods", None);
+    loop {
+        let snapshot = graph
+            .cache
+            .resource("pods")
+            .and_then(|pods| pods.snapshot_and_subscribe(&prefix));
+        let Some((objects, mut live)) = snapshot else {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+            }
+        };
+        graph.rebuild(&objects);
+        drop(objects);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                event = live.recv() => match event {
+                    Ok(event) => graph.apply(&event),
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "node graph lagged behind the pods; rebuilding");
+                        break;
+                    }
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
+    }
+}
