@@ -11,7 +11,7 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
 
 use crate::error::is_status;
-use crate::event_correlator::{Correlated, EventCorrelator, EventFacts};
+use events::{Correlated, EventCorrelator, EventFacts};
 
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,6 @@
 
 mod context;
 mod error;
-mod event_correlator;
 mod event_recorder;
 mod informers;
 mod options;

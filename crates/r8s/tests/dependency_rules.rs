@@ -8,6 +8,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         ("api", &[][..]),
         ("patch", &[][..]),
+        ("events", &[][..]),
         ("api-protobuf", &["api"][..]),
         ("storage", &[][..]),
         (
@@ -16,10 +17,10 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         ("leader", &[][..]),
         ("scheduler", &["api", "leader"][..]),
-        ("controllers", &["api", "leader"][..]),
+        ("controllers", &["api", "leader", "events"][..]),
         ("sim", &["api"][..]),
         ("runtime", &[][..]),
-        ("kubelet", &["api"][..]),
+        ("kubelet", &["api", "events"][..]),
         ("nftables", &[][..]),
         ("proxy", &["nftables"][..]),
         ("dns", &[][..]),

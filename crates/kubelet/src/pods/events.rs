@@ -1,8 +1,11 @@
-//! Pod events through the core v1 Events API, with upstream's reasons and messages.
+//! Pod events through the core v1 Events API, with upstream's reasons and messages, correlated as
+//! upstream's recorder does: repeats patch one Event's count, similar ones are combined, and a
+//! pod's Events are spam-filtered (a burst of 25, then one every 5 minutes).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use events::{Correlated, EventCorrelator, EventFacts};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -10,31 +13,11 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::Api;
 use serde_json::json;
 
-/// How many distinct events the recorder remembers for aggregation (upstream's LRU size).
-const REMEMBERED_EVENTS: usize = 4096;
-
-/// What makes two events the same one, counted instead of repeated (upstream's correlator key).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct EventKey {
-    uid: String,
-    field_path: Option<String>,
-    warning: bool,
-    reason: String,
-    message: String,
-}
-
-#[derive(Debug, Clone)]
-struct Seen {
-    name: String,
-    count: i32,
-    first_timestamp: Time,
-}
-
 #[derive(Clone)]
 pub struct EventRecorder {
     client: kube::Client,
     node_name: String,
-    seen: Arc<Mutex<HashMap<EventKey, Seen>>>,
+    correlator: Arc<Mutex<EventCorrelator>>,
 }
 
 impl EventRecorder {
@@ -42,29 +25,8 @@ impl EventRecorder {
         Self {
             client,
             node_name,
-            seen: Arc::default(),
+            correlator: Arc::default(),
         }
-    }
-
-    /// The name, count and first time of this event: a repeat keeps the name of the first.
-    fn count(&self, key: EventKey, fresh_name: String, now: &Time) -> Seen {
-        let Ok(mut seen) = self.seen.lock() else {
-            return Seen {
-                name: fresh_name,
-                count: 1,
-                first_timestamp: now.clone(),
-            };
-        };
-        if seen.len() >= REMEMBERED_EVENTS && !seen.contains_key(&key) {
-            seen.clear();
-        }
-        let entry = seen.entry(key).or_insert_with(|| Seen {
-            name: fresh_name,
-            count: 0,
-            first_timestamp: now.clone(),
-        });
-        entry.count += 1;
-        entry.clone()
     }
 
     /// Records an event about `container` (None: the pod) without waiting for the API.
@@ -85,19 +47,41 @@ impl EventRecorder {
                 format!("spec.containers{{{c}}}")
             }
         });
-        let now = Time(Timestamp::now());
-        let suffix: u64 = rand::random();
-        let key = EventKey {
-            uid: pod.metadata.uid.clone().unwrap_or_default(),
-            field_path: field_path.clone(),
-            warning,
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let type_ = if warning { "Warning" } else { "Normal" };
+        let facts = EventFacts {
+            source_and_object: [
+                "kubelet",
+                self.node_name.as_str(),
+                "Pod",
+                namespace.as_str(),
+                name.as_str(),
+                uid.as_str(),
+                "v1",
+            ]
+            .join("\u{0}"),
+            field_path: field_path.clone().unwrap_or_default(),
+            type_: type_.to_string(),
             reason: reason.to_string(),
-            message: message.clone(),
+            message,
         };
-        let seen = self.count(key, format!("{name}.{suffix:016x}"), &now);
+        let (correlated, key) = match self.correlator.lock() {
+            Ok(mut correlator) => correlator.correlate(&facts, Instant::now()),
+            Err(_) => return,
+        };
+        let (message, repeat_of) = match correlated {
+            Correlated::Skip => return,
+            Correlated::Create { message } => (message, None),
+            Correlated::Patch {
+                name,
+                count,
+                message,
+            } => (message, Some((name, count))),
+        };
+        let now = Timestamp::now();
         let event = Event {
             metadata: ObjectMeta {
-                name: Some(seen.name.clone()),
+                name: Some(format!("{name}.{:x}", now.as_nanosecond())),
                 namespace: Some(namespace.clone()),
                 ..ObjectMeta::default()
             },
@@ -111,39 +95,116 @@ impl EventRecorder {
                 ..ObjectReference::default()
             },
             reason: Some(reason.to_string()),
-            message: Some(message),
-            type_: Some(if warning { "Warning" } else { "Normal" }.to_string()),
+            message: Some(message.clone()),
+            type_: Some(type_.to_string()),
             source: Some(EventSource {
                 component: Some("kubelet".into()),
                 host: Some(self.node_name.clone()),
             }),
             reporting_component: Some("kubelet".into()),
             reporting_instance: Some(self.node_name.clone()),
-            first_timestamp: Some(seen.first_timestamp.clone()),
-            last_timestamp: Some(now.clone()),
-            count: Some(seen.count),
+            first_timestamp: Some(Time(now)),
+            last_timestamp: Some(Time(now)),
+            count: Some(1),
             ..Event::default()
         };
         let events: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
+        let correlator = self.correlator.clone();
         tokio::spawn(async move {
-            if seen.count > 1 {
-                let patch = json!({"count": seen.count, "lastTimestamp": now});
+            if let Some((name, count)) = &repeat_of {
+                let patch = json!({"count": count, "message": message, "lastTimestamp": Time(now)});
                 let patched = events
-                    .patch(&seen.name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
                     .await;
                 match patched {
                     Ok(_) => return,
                     // Gone (expired, or its create still in flight): record it anew.
-                    Err(kube::Error::Api(status)) if status.code == 404 => {}
+                    Err(kube::Error::Api(status)) if status.code == 404 => {
+                        if let Ok(mut correlator) = correlator.lock() {
+                            correlator.forget(&key);
+                        }
+                    }
                     Err(e) => {
                         tracing::debug!(error = %e, "counting an event");
                         return;
                     }
                 }
             }
-            if let Err(e) = events.create(&PostParams::default(), &event).await {
-                tracing::debug!(error = %e, "recording an event");
+            match events.create(&PostParams::default(), &event).await {
+                Ok(created) => {
+                    if let (Ok(mut correlator), Some(name)) =
+                        (correlator.lock(), created.metadata.name)
+                    {
+                        correlator.created(key, name, Instant::now());
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "recording an event"),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A kube client that records `METHOD path` of each request and answers it with its body.
+    fn recording_client(requests: Arc<Mutex<Vec<String>>>) -> kube::Client {
+        let service = tower::service_fn(move |request: http::Request<kube::client::Body>| {
+            let requests = requests.clone();
+            async move {
+                let line = format!("{} {}", request.method(), request.uri().path());
+                requests.lock().unwrap().push(line);
+                let body = request.into_body().collect_bytes().await.unwrap_or_default();
+                let mut event: serde_json::Value =
+                    serde_json::from_slice(&body).unwrap_or_else(|_| json!({}));
+                event["metadata"]["name"] = json!(event["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("patched"));
+                event["involvedObject"] = json!({});
+                let response = http::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/json")
+                    .body(kube::client::Body::from(event.to_string().into_bytes()))
+                    .unwrap();
+                Ok::<_, Infallible>(response)
+            }
+        });
+        kube::Client::new(service, "default")
+    }
+
+    #[tokio::test]
+    async fn a_repeated_event_is_counted_then_spam_filtered() {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorder = EventRecorder::new(recording_client(requests.clone()), "n1".into());
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("web".into());
+        pod.metadata.namespace = Some("ns".into());
+        pod.metadata.uid = Some("u1".into());
+        let back_off = || {
+            recorder.record(
+                &pod,
+                Some(("app", false)),
+                true,
+                "BackOff",
+                "Back-off restarting failed container app in pod web_ns(u1)".into(),
+            )
+        };
+        back_off();
+        // The first Event exists before its repeats patch it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for _ in 0..39 {
+            back_off();
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let requests = requests.lock().unwrap().clone();
+        let creates = requests.iter().filter(|r| r.starts_with("POST")).count();
+        let patches = requests.iter().filter(|r| r.starts_with("PATCH")).count();
+        assert_eq!((creates, patches), (1, 24), "{requests:?}");
+        assert!(requests[0].starts_with("POST /api/v1/namespaces/ns/events"));
     }
 }
