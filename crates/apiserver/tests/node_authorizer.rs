@@ -1,13 +1,14 @@
-//! The node authorizer's graph: a node reads the secrets, config maps, claims, volumes and service
-//! accounts of pods bound to it, and nothing else of those kinds.
+//! The node authorizer's graph and NodeRestriction: a node reads the secrets, config maps, claims,
+//! volumes and service accounts of pods bound to it and nothing else of those kinds, creates only
+//! its own Node and plain mirror pods, and writes only pods bound to it.
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{
-    ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, ServiceAccount,
+    ConfigMap, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -188,10 +189,80 @@ async fn nodes_reach_only_what_their_pods_reference() {
     })
     .await;
 
+    // NodeRestriction: a node creates only its own Node and its own plain mirror pods, and
+    // writes only pods bound to it.
+    let n1_nodes: Api<Node> = Api::all(n1.clone());
+    let other: Node = serde_json::from_value(json!({"metadata": {"name": "n2"}})).unwrap();
+    let refused = n1_nodes.create(&PostParams::default(), &other).await;
+    match refused {
+        Err(kube::Error::Api(status)) => assert_eq!(
+            (status.code, status.message.as_str()),
+            (
+                403,
+                "nodes \"n2\" is forbidden: node \"n1\" is not allowed to modify node \"n2\""
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+    let own: Node = serde_json::from_value(json!({"metadata": {"name": "n1"}})).unwrap();
+    let own = n1_nodes.create(&PostParams::default(), &own).await.unwrap();
+    let mirror = |name: &str, node: &str, extra: serde_json::Value| {
+        let mut pod = json!({"metadata": {"name": name,
+                "annotations": {"kubernetes.io/config.mirror": "hash"},
+                "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": "n1",
+                    "uid": own.metadata.uid.clone().unwrap(), "controller": true}]},
+            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox"}]}});
+        if let Some(extra) = extra.as_object() {
+            pod["spec"].as_object_mut().unwrap().extend(extra.clone());
+        }
+        serde_json::from_value::<Pod>(pod).unwrap()
+    };
+    let n1_pods: Api<Pod> = Api::namespaced(n1.clone(), "default");
+    let n2_pods: Api<Pod> = Api::namespaced(n2.clone(), "default");
+    let post = PostParams::default();
+    assert_eq!(
+        code(
+            n1_pods
+                .create(&post, &mirror("static-n1", "n1", json!({})))
+                .await
+        ),
+        200
+    );
+    assert_eq!(
+        code(
+            n1_pods
+                .create(&post, &mirror("elsewhere", "n2", json!({})))
+                .await
+        ),
+        403
+    );
+    let with_secret = json!({"volumes": [{"name": "s", "secret": {"secretName": "unused"}}]});
+    assert_eq!(
+        code(
+            n1_pods
+                .create(&post, &mirror("thief", "n1", with_secret))
+                .await
+        ),
+        403
+    );
+    let mut plain = mirror("plain", "n1", json!({}));
+    plain.metadata.annotations = None;
+    assert_eq!(code(n1_pods.create(&post, &plain).await), 403);
+    let status = Patch::Merge(json!({"status": {"message": "from a node"}}));
+    let patch = PatchParams::default();
+    assert_eq!(
+        code(n2_pods.patch_status("web", &patch, &status).await),
+        403
+    );
+    assert_eq!(
+        code(n1_pods.patch_status("web", &patch, &status).await),
+        200
+    );
+    let now = DeleteParams::default().grace_period(0);
+    assert_eq!(code(n2_pods.delete("web", &now).await), 403);
+
     // Once the pod is gone, so is the node's access.
-    pods.delete("web", &DeleteParams::default().grace_period(0))
-        .await
-        .unwrap();
+    n1_pods.delete("web", &now).await.unwrap();
     eventually_code("n1 loses the secret with its pod", 403, || {
         n1_secrets.get("mounted")
     })

@@ -203,10 +203,11 @@ mod tests {
                 request("create", "coordination.k8s.io", "leases", "kube-system", ""),
                 false,
             ),
+            // Only pods bound to the node, which the graph knows; without one, none.
             (
                 &node,
                 request("patch", "", "pods/status", "default", "p"),
-                true,
+                false,
             ),
             (&node, request("update", "", "pods", "default", "p"), false),
             // Cluster DNS's Service and endpoints, in kube-system only.
@@ -242,7 +243,7 @@ mod tests {
                 ),
                 false,
             ),
-            (&node, request("delete", "", "pods", "default", "p"), true),
+            (&node, request("delete", "", "pods", "default", "p"), false),
             (&node, request("create", "", "pods", "default", ""), true),
             (&node, request("create", "", "events", "default", ""), true),
             (

@@ -6,6 +6,7 @@ mod bootstrapper;
 mod cluster_policy;
 mod node;
 pub mod node_graph;
+pub mod node_restriction;
 pub mod rbac;
 mod rule;
 

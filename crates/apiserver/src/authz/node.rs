@@ -5,7 +5,9 @@
 //! Secrets, config maps, claims, volumes and service accounts are the graph's to decide
 //! ([`super::node_graph`]): only those of pods bound to the node.
 //!
-//! Missing against upstream: NodeRestriction admission (the name in a created Node's body).
+//! What a node creates is checked by NodeRestriction admission ([`super::node_restriction`]); it
+//! updates, deletes and evicts only pods bound to it. Missing against upstream: NodeRestriction's
+//! limits on the labels a node sets on its own Node.
 
 use super::node_graph::NodeGraph;
 use super::rule::{any_allows, Rule, Scope, READ};
@@ -99,23 +101,11 @@ const NODE_RULES: &[Rule] = &[
         resources: &["endpointslices"],
         scope: Scope::Namespace(DNS_NAMESPACE),
     },
-    // Mirror pods are created, and finished pods deleted, by the node running them.
-    Rule {
-        verbs: &["create", "delete"],
-        group: "",
-        resources: &["pods"],
-        scope: Scope::Any,
-    },
-    Rule {
-        verbs: &["update", "patch"],
-        group: "",
-        resources: &["pods/status"],
-        scope: Scope::Any,
-    },
+    // Mirror pods are created by the node running them (NodeRestriction admission checks them).
     Rule {
         verbs: &["create"],
         group: "",
-        resources: &["pods/eviction"],
+        resources: &["pods"],
         scope: Scope::Any,
     },
     Rule {
@@ -197,6 +187,29 @@ const GRAPH_RULES: &[Rule] = &[
     },
 ];
 
+/// What a node may do to pods bound to it (finished pods deleted, status, eviction), and only to
+/// those: upstream's NodeRestriction, decided here from the pods' watch cache.
+const BOUND_POD_RULES: &[Rule] = &[
+    Rule {
+        verbs: &["delete"],
+        group: "",
+        resources: &["pods"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["update", "patch"],
+        group: "",
+        resources: &["pods/status"],
+        scope: Scope::Any,
+    },
+    Rule {
+        verbs: &["create"],
+        group: "",
+        resources: &["pods/eviction"],
+        scope: Scope::Any,
+    },
+];
+
 /// The node a user is, when it is one: `system:node:<name>` in `system:nodes`.
 pub fn node_name(user: &UserInfo) -> Option<&str> {
     if !user.in_group(NODES_GROUP) {
@@ -211,4 +224,6 @@ pub fn node_name(user: &UserInfo) -> Option<&str> {
 pub fn node_may(node: &str, a: &Attributes, graph: Option<&NodeGraph>) -> bool {
     any_allows(NODE_RULES, node, a)
         || (any_allows(GRAPH_RULES, node, a) && graph.is_some_and(|g| g.allows(node, a)))
+        || (any_allows(BOUND_POD_RULES, node, a)
+            && graph.is_some_and(|g| g.pod_is_bound_to(node, &a.namespace, &a.name)))
 }

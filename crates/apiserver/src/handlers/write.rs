@@ -134,6 +134,7 @@ async fn create_object(
     if is_certificate_signing_request(info.group, info.kind) {
         crate::registry::certificate_signing_requests::prepare_for_create(&mut object, &ctx.user);
     }
+    crate::authz::node_restriction::admit_create(&ctx.user, info.group, info.kind, &object)?;
     if info.group.is_empty() && info.kind == "Pod" {
         server.registry.admit_new_pod(&mut object)?;
     }

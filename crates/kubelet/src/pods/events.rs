@@ -158,12 +158,15 @@ mod tests {
             async move {
                 let line = format!("{} {}", request.method(), request.uri().path());
                 requests.lock().unwrap().push(line);
-                let body = request.into_body().collect_bytes().await.unwrap_or_default();
+                let body = request
+                    .into_body()
+                    .collect_bytes()
+                    .await
+                    .unwrap_or_default();
                 let mut event: serde_json::Value =
                     serde_json::from_slice(&body).unwrap_or_else(|_| json!({}));
-                event["metadata"]["name"] = json!(event["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or("patched"));
+                event["metadata"]["name"] =
+                    json!(event["metadata"]["name"].as_str().unwrap_or("patched"));
                 event["involvedObject"] = json!({});
                 let response = http::Response::builder()
                     .status(200)

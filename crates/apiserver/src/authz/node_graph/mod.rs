@@ -9,7 +9,7 @@
 //! node also reads the TLS secrets that Ingresses name.
 
 mod edges;
-mod pod_references;
+pub(crate) mod pod_references;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -77,6 +77,18 @@ impl NodeGraph {
         known
             || (kind == TargetKind::Secret && self.names_ingress_tls(&a.namespace, &a.name))
             || self.live_pods_reach(node, kind, &a.namespace, &a.name)
+    }
+
+    /// Whether the pod `namespace/name` is bound to `node` (NodeRestriction for updates,
+    /// deletions and evictions of existing pods).
+    pub fn pod_is_bound_to(&self, node: &str, namespace: &str, name: &str) -> bool {
+        if name.is_empty() {
+            return false;
+        }
+        self.cache
+            .resource("pods")
+            .and_then(|pods| pods.get(&object_key("pods", Some(namespace), name)))
+            .is_some_and(|pod| node_of(&pod) == node)
     }
 
     /// The node's pods in the watch cache, read directly: for pods the graph has not seen yet.

@@ -162,13 +162,39 @@ pub fn bound_pod(json: &[u8]) -> Option<BoundPod> {
     if pod.spec.node_name.is_empty() {
         return None;
     }
-    let spec = &pod.spec;
-    let mut references = Vec::new();
-    let service_account = [&spec.service_account_name, &spec.service_account]
+    let service_account = [&pod.spec.service_account_name, &pod.spec.service_account]
         .into_iter()
         .find(|name| !name.is_empty())
         .map_or("default", String::as_str);
-    references.push((TargetKind::ServiceAccount, service_account.to_string()));
+    let mut references = vec![(TargetKind::ServiceAccount, service_account.to_string())];
+    references.extend(object_references(&pod));
+    references.sort();
+    Some(BoundPod {
+        node: pod.spec.node_name,
+        namespace: pod.metadata.namespace,
+        references,
+    })
+}
+
+/// The secrets, config maps and claims a pod body names, and its service account when the body
+/// names one (nothing is implied): what NodeRestriction refuses in a node's mirror pod.
+pub fn named_references(pod: &Value) -> Vec<(TargetKind, String)> {
+    let Ok(pod) = PodView::deserialize(pod) else {
+        return Vec::new();
+    };
+    let mut references: Vec<_> = [&pod.spec.service_account_name, &pod.spec.service_account]
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .map(|name| (TargetKind::ServiceAccount, name.clone()))
+        .collect();
+    references.extend(object_references(&pod));
+    references
+}
+
+/// Secrets, config maps and claims, sorted, without repeats.
+fn object_references(pod: &PodView) -> Vec<(TargetKind, String)> {
+    let spec = &pod.spec;
+    let mut references = Vec::new();
     references.extend(
         spec.image_pull_secrets
             .iter()
@@ -188,11 +214,7 @@ pub fn bound_pod(json: &[u8]) -> Option<BoundPod> {
     }
     references.sort();
     references.dedup();
-    Some(BoundPod {
-        node: pod.spec.node_name,
-        namespace: pod.metadata.namespace,
-        references,
-    })
+    references
 }
 
 #[cfg(test)]
