@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use api::selector::Selectable;
 use edges::Edges;
-use pod_references::{bound_pod, TargetKind};
+use pod_references::{bound_pod, BoundPod, TargetKind};
 
 use super::Attributes;
 use crate::registry::keys::{collection_prefix, object_key};
@@ -41,8 +41,7 @@ fn node_of(object: &CachedObject) -> &str {
 
 /// Whether an object's JSON has ephemeral containers, whose env can add references later.
 fn has_ephemeral_containers(object: &CachedObject) -> bool {
-    const NEEDLE: &[u8] = b"\"ephemeralContainers\"";
-    object.json.windows(NEEDLE.len()).any(|w| w == NEEDLE)
+    memchr::memmem::find(&object.json, b"\"ephemeralContainers\"").is_some()
 }
 
 impl NodeGraph {
@@ -161,30 +160,10 @@ impl NodeGraph {
     }
 
     fn apply(&self, event: &CacheEvent) {
-        let previous = match event.kind {
-            CacheEventKind::Deleted => Some(&event.object),
-            _ => event.previous.as_ref(),
-        };
-        let current = match event.kind {
-            CacheEventKind::Deleted => None,
-            _ => Some(&event.object),
-        };
-        let unchanged = match (previous, current) {
-            (Some(before), Some(after)) => {
-                node_of(before) == node_of(after) && !has_ephemeral_containers(after)
-            }
-            (None, None) => true,
-            _ => false,
-        };
-        if unchanged {
+        let (removed, added) = edge_changes(event);
+        if removed.is_none() && added.is_none() {
             return;
         }
-        let removed = previous
-            .filter(|o| !node_of(o).is_empty())
-            .and_then(|o| bound_pod(&o.json));
-        let added = current
-            .filter(|o| !node_of(o).is_empty())
-            .and_then(|o| bound_pod(&o.json));
         if let Ok(mut edges) = self.edges.write() {
             if let Some(pod) = &removed {
                 edges.remove(pod);
@@ -194,6 +173,31 @@ impl NodeGraph {
             }
         }
     }
+}
+
+/// What one pod event changes in the graph: the bound pod whose edges go, and the one whose
+/// edges come. A bound pod's references only change with ephemeral containers.
+fn edge_changes(event: &CacheEvent) -> (Option<BoundPod>, Option<BoundPod>) {
+    let (previous, current) = match event.kind {
+        CacheEventKind::Deleted => (Some(&event.object), None),
+        _ => (event.previous.as_ref(), Some(&event.object)),
+    };
+    let unchanged = match (previous, current) {
+        (Some(before), Some(after)) => {
+            node_of(before) == node_of(after) && !has_ephemeral_containers(after)
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    if unchanged {
+        return (None, None);
+    }
+    let bound = |object: Option<&Arc<CachedObject>>| {
+        object
+            .filter(|o| !node_of(o).is_empty())
+            .and_then(|o| bound_pod(&o.json))
+    };
+    (bound(previous), bound(current))
 }
 
 /// Keeps the edges in step with the pods' cache; starts over after a relist or a lag.
@@ -225,5 +229,65 @@ async fn populate(graph: Arc<NodeGraph>, cancel: CancellationToken) {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(node: Option<&str>, extra: Value) -> Arc<CachedObject> {
+        let mut pod = json!({"metadata": {"name": "p", "namespace": "ns"},
+            "spec": {"containers": [{"name": "c", "envFrom": [{"secretRef": {"name": "s"}}]}]}});
+        if let Some(node) = node {
+            pod["spec"]["nodeName"] = json!(node);
+        }
+        if let (Some(spec), Some(extra)) = (pod["spec"].as_object_mut(), extra.as_object()) {
+            spec.extend(extra.clone());
+        }
+        Arc::new(CachedObject::new("/registry/pods/ns/p".into(), 1, pod))
+    }
+
+    fn event(
+        kind: CacheEventKind,
+        object: Arc<CachedObject>,
+        previous: Option<Arc<CachedObject>>,
+    ) -> CacheEvent {
+        CacheEvent {
+            kind,
+            object,
+            previous,
+        }
+    }
+
+    fn nodes(changes: (Option<BoundPod>, Option<BoundPod>)) -> (Option<String>, Option<String>) {
+        (changes.0.map(|p| p.node), changes.1.map(|p| p.node))
+    }
+
+    #[test]
+    fn edges_change_when_a_pod_is_bound_or_goes() {
+        let unbound = pod(None, json!({}));
+        let bound = pod(Some("n1"), json!({}));
+        let added = event(CacheEventKind::Added, unbound.clone(), None);
+        assert_eq!(nodes(edge_changes(&added)), (None, None));
+        let binding = event(CacheEventKind::Modified, bound.clone(), Some(unbound));
+        assert_eq!(nodes(edge_changes(&binding)), (None, Some("n1".into())));
+        let status = event(CacheEventKind::Modified, bound.clone(), Some(bound.clone()));
+        assert_eq!(nodes(edge_changes(&status)), (None, None));
+        let debugged = pod(
+            Some("n1"),
+            json!({"ephemeralContainers": [{"name": "d", "env": [
+                {"name": "K", "valueFrom": {"configMapKeyRef": {"name": "m", "key": "k"}}}]}]}),
+        );
+        let (before, after) = edge_changes(&event(
+            CacheEventKind::Modified,
+            debugged,
+            Some(bound.clone()),
+        ));
+        assert_eq!(before.map(|p| p.references.len()), Some(2));
+        assert_eq!(after.map(|p| p.references.len()), Some(3));
+        let deleted = event(CacheEventKind::Deleted, bound, None);
+        assert_eq!(nodes(edge_changes(&deleted)), (Some("n1".into()), None));
     }
 }
