@@ -51,15 +51,29 @@ where
 #[derive(Clone)]
 pub struct Informers {
     pub pods: SharedInformer<Pod>,
+    /// The cached pods' controllers (see [`OwnerIndex`]); Nodes have none to index.
+    pub pod_owners: Arc<OwnerIndex>,
     pub nodes: SharedInformer<Node>,
 }
 
 impl Informers {
     /// Start watching all Pods and Nodes; the watches stop when `cancel` fires.
     pub fn spawn(client: Client, cancel: &CancellationToken) -> Self {
+        let pod_owners = Arc::new(OwnerIndex::default());
         Self {
-            pods: SharedInformer::spawn(Api::all(client.clone()), trim_pod, cancel.clone()),
-            nodes: SharedInformer::spawn(Api::all(client), without_managed_fields, cancel.clone()),
+            pods: SharedInformer::spawn(
+                Api::all(client.clone()),
+                trim_pod,
+                Some(pod_owners.clone()),
+                cancel.clone(),
+            ),
+            pod_owners,
+            nodes: SharedInformer::spawn(
+                Api::all(client),
+                without_managed_fields,
+                None,
+                cancel.clone(),
+            ),
         }
     }
 }
@@ -78,7 +92,6 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone,
 {
     store: Store<K>,
-    owners: Arc<OwnerIndex>,
     changes: InactiveReceiver<Change<K>>,
 }
 
@@ -90,7 +103,6 @@ where
     fn clone(&self) -> Self {
         Self {
             store: self.store.clone(),
-            owners: self.owners.clone(),
             changes: self.changes.clone(),
         }
     }
@@ -102,8 +114,14 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone + Default + Send + Sync,
 {
     /// Start the watch of `api` as its own task; it runs until `cancel` fires. `trim` drops what
-    /// no subscriber reads from each object before it is stored.
-    pub fn spawn(api: Api<K>, trim: fn(&mut K), cancel: CancellationToken) -> Self {
+    /// no subscriber reads from each object before it is stored; `owners`, when given, indexes
+    /// the cached objects by controller.
+    pub fn spawn(
+        api: Api<K>,
+        trim: fn(&mut K),
+        owners: Option<Arc<OwnerIndex>>,
+        cancel: CancellationToken,
+    ) -> Self {
         let (store, writer) = reflector::store();
         let (mut sender, receiver) = async_broadcast::broadcast(CHANGE_BUFFER);
         sender.set_await_active(false);
@@ -111,10 +129,9 @@ where
             .default_backoff()
             .modify(trim)
             .reflect(writer);
-        let owners = Arc::new(OwnerIndex::default());
         let index = Indexing {
             store: store.clone(),
-            owners: owners.clone(),
+            owners,
         };
         tokio::spawn(async move {
             tokio::select! {
@@ -124,14 +141,8 @@ where
         });
         Self {
             store,
-            owners,
             changes: receiver.deactivate(),
         }
-    }
-
-    /// The cached objects' controllers (see [`OwnerIndex`]).
-    pub fn owners(&self) -> Arc<OwnerIndex> {
-        self.owners.clone()
     }
 
     /// The shared cache of every watched object.
@@ -181,14 +192,14 @@ pub fn trim_pod(pod: &mut Pod) {
     }
 }
 
-/// The store the reflector fills and the owner index kept beside it.
+/// The store the reflector fills and the owner index kept beside it, if any.
 struct Indexing<K>
 where
     K: Resource + Clone + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone,
 {
     store: Store<K>,
-    owners: Arc<OwnerIndex>,
+    owners: Option<Arc<OwnerIndex>>,
 }
 
 /// Index every change the reflected watch yields and pass it on to the subscribers.
@@ -204,19 +215,23 @@ async fn fan_out<K>(
     while let Some(event) = watch.next().await {
         let change = match event {
             Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
-                index.owners.apply(object.meta());
+                if let Some(owners) = &index.owners {
+                    owners.apply(object.meta());
+                }
                 Change::Applied(Arc::new(object))
             }
             Ok(watcher::Event::Delete(object)) => {
-                index.owners.delete(object.meta());
+                if let Some(owners) = &index.owners {
+                    owners.delete(object.meta());
+                }
                 Change::Deleted(Arc::new(object))
             }
             // A (re-)list reports no deletions: the store now holds exactly what is listed.
             Ok(watcher::Event::InitDone) => {
-                let listed = index.store.state();
-                index
-                    .owners
-                    .rebuild(listed.iter().map(|object| object.meta()));
+                if let Some(owners) = &index.owners {
+                    let listed = index.store.state();
+                    owners.rebuild(listed.iter().map(|object| object.meta()));
+                }
                 continue;
             }
             Ok(watcher::Event::Init) => continue,

@@ -49,7 +49,7 @@ async fn run_replica_owners<K: ReplicaOwner>(
 ) -> Result<(), ControllerError> {
     let client = context.client.clone();
     let pods = context.informers.pods.store();
-    let pod_owners = context.informers.pods.owners();
+    let pod_owners = context.informers.pod_owners.clone();
     let pod_events = context.informers.pods.touched_objects();
     let controller = Controller::new(Api::<K>::all(client.clone()), watcher::Config::default());
     let owners = controller.store();
