@@ -112,12 +112,12 @@ pub async fn run(
         pod_log_dir: options.pod_log_dir.clone(),
     };
     let server_cancel = cancel.clone();
-    let authorizer = Arc::new(server::authorization::RequestAuthorizer::new(
-        Arc::new(server::authorization::ApiAccessReview::new(client.clone())),
+    let access = Arc::new(server::access::Access::through_api(
+        client.clone(),
         options.node_name.clone(),
     ));
     tasks.spawn(async move {
-        if let Err(e) = server::serve(server_options, cri, authorizer, server_cancel).await {
+        if let Err(e) = server::serve(server_options, cri, access, server_cancel).await {
             tracing::error!(error = %e, "the kubelet server stopped");
         }
     });

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Namespace, Node};
+use k8s_openapi::api::core::v1::{Namespace, Node, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -13,6 +13,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kubelet::bootstrap::join;
 use kubelet::server::authorization::{AccessRequest, AccessReview, ApiAccessReview};
 use kubelet::server::client_identity::ClientIdentity;
+use kubelet::server::token_review::{ApiTokenReview, TokenReviewer};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -185,6 +186,28 @@ async fn a_node_joins_with_the_token_and_is_a_node() {
     tokio::time::timeout(Duration::from_secs(10), allowed_soon)
         .await
         .expect("RBAC lets ops reach the kubelet");
+
+    // A service account's bearer token, reviewed by the API server for the kubelet.
+    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), "default");
+    let account: ServiceAccount =
+        serde_json::from_value(json!({"metadata": {"name": "scraper"}})).unwrap();
+    accounts
+        .create(&PostParams::default(), &account)
+        .await
+        .unwrap();
+    let issued = accounts
+        .create_token_request("scraper", &PostParams::default(), &Default::default())
+        .await
+        .unwrap();
+    let token = issued.status.unwrap().token;
+    let tokens = ApiTokenReview::new(node_client.clone());
+    let who = tokens.review(&token).await.unwrap().expect("a valid token");
+    assert_eq!(who.name, "system:serviceaccount:default:scraper");
+    assert!(
+        who.groups.iter().any(|g| g == "system:serviceaccounts"),
+        "{who:?}"
+    );
+    assert_eq!(tokens.review("not-a-token").await.unwrap(), None);
 
     let namespaces: Api<Namespace> = Api::all(node_client);
     let forbidden = namespaces

@@ -14,11 +14,26 @@ use fake_cri::{FakeContainer, FakeRuntime};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use k8s_cri::v1 as cri;
+use kubelet::server::access::Access;
 use kubelet::server::authorization::{AccessRequest, AccessReview, RequestAuthorizer};
 use kubelet::server::client_identity::ClientIdentity;
+use kubelet::server::token_review::{TokenAuthenticator, TokenReviewer};
 use kubelet::server::{CertificatePair, ServerOptions};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio_util::sync::CancellationToken;
+
+/// Knows one bearer token: a monitoring service account's.
+struct OneToken;
+
+#[async_trait::async_trait]
+impl TokenReviewer for OneToken {
+    async fn review(&self, token: &str) -> Result<Option<ClientIdentity>, kubelet::KubeletError> {
+        Ok((token == "scraper-token").then(|| ClientIdentity {
+            name: "system:serviceaccount:monitoring:scraper".into(),
+            groups: vec!["system:serviceaccounts".into()],
+        }))
+    }
+}
 
 /// Allows one user everything and records every question.
 struct OnlyUser(&'static str, Mutex<Vec<AccessRequest>>);
@@ -75,6 +90,16 @@ async fn get(
     client: Option<&CertificatePair>,
     path: &str,
 ) -> (u16, String) {
+    get_with_token(address, ca, client, None, path).await
+}
+
+async fn get_with_token(
+    address: SocketAddr,
+    ca: &TestCa,
+    client: Option<&CertificatePair>,
+    token: Option<&str>,
+    path: &str,
+) -> (u16, String) {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.cert.der().clone()).unwrap();
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -99,11 +124,11 @@ async fn get(
         .await
         .unwrap();
     tokio::spawn(connection);
-    let request = http::Request::builder()
-        .uri(path)
-        .header("host", "kubelet")
-        .body(Empty::<Bytes>::new())
-        .unwrap();
+    let mut request = http::Request::builder().uri(path).header("host", "kubelet");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Empty::<Bytes>::new()).unwrap();
     let response = sender.send_request(request).await.unwrap();
     let status = response.status().as_u16();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -198,11 +223,27 @@ async fn logs_stats_and_authentication() {
         "kube-apiserver-kubelet-client",
         Default::default(),
     ));
-    let authorizer = Arc::new(RequestAuthorizer::new(access.clone(), "n1"));
-    tokio::spawn(server.run(cri, authorizer, cancel.clone()));
+    let caller_access = Arc::new(Access {
+        tokens: TokenAuthenticator::new(Arc::new(OneToken)),
+        authorizer: RequestAuthorizer::new(access.clone(), "n1"),
+    });
+    tokio::spawn(server.run(cri, caller_access, cancel.clone()));
 
     let (code, body) = get(address, &ca, None, "/containerLogs/default/web/app").await;
     assert_eq!((code, body.as_str()), (401, "Unauthorized"));
+    // A bearer token the API server does not know is nobody; a known one is its account, which
+    // is then authorized like any caller.
+    let path = "/containerLogs/default/web/app";
+    let (code, _) = get_with_token(address, &ca, None, Some("forged"), path).await;
+    assert_eq!(code, 401);
+    let (code, body) = get_with_token(address, &ca, None, Some("scraper-token"), path).await;
+    assert_eq!(
+        (code, body.as_str()),
+        (
+            403,
+            "Forbidden (user=system:serviceaccount:monitoring:scraper, verb=get, resource=nodes, subresource(s)=[proxy])\n"
+        )
+    );
 
     // Another node's certificate authenticates, but may not reach this node's pods.
     let mut other_node = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -228,8 +269,13 @@ async fn logs_stats_and_authentication() {
         )
     );
     let asked = access.1.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:?}");
     assert_eq!(
-        asked,
+        asked[0].user.name,
+        "system:serviceaccount:monitoring:scraper"
+    );
+    assert_eq!(
+        asked[1..],
         [AccessRequest {
             user: ClientIdentity {
                 name: "system:node:n2".into(),

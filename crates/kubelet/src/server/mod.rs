@@ -1,8 +1,10 @@
 //! The kubelet's HTTPS server (port 10250): container logs, exec/attach/port-forward relayed to
 //! the runtime's streaming server, stats, health. Callers must present a client certificate signed
-//! by the cluster CA (the API server presents its kubelet client certificate), and each request is
-//! authorized as `nodes/<subresource>` of this node by the API server (upstream's webhook mode).
+//! by the cluster CA (the API server presents its kubelet client certificate) or a bearer token the
+//! API server reviews, and each request is authorized as `nodes/<subresource>` of this node by the
+//! API server (upstream's webhook mode).
 
+pub mod access;
 pub mod authorization;
 mod body;
 pub mod client_identity;
@@ -20,6 +22,7 @@ mod routes;
 mod stats_summary;
 mod streaming_endpoints;
 mod tls;
+pub mod token_review;
 mod upgrade_proxy;
 
 use std::net::{IpAddr, SocketAddr};
@@ -33,7 +36,7 @@ use hyper_util::rt::TokioIo;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use authorization::RequestAuthorizer;
+use access::Access;
 use body::{error_response, json_response, text_response, KubeletResponse};
 use client_identity::ClientIdentity;
 use http_error::HttpError;
@@ -65,7 +68,7 @@ struct ServerState {
     cri: CriClient,
     options: ServerOptions,
     cpu_sampler: NodeCpuSampler,
-    authorizer: Arc<RequestAuthorizer>,
+    access: Arc<Access>,
 }
 
 /// A listening server, not yet accepting.
@@ -106,18 +109,18 @@ impl BoundServer {
         self.listener.local_addr()
     }
 
-    /// Accept connections until `cancel`; every request is authorized by `authorizer`.
+    /// Accept connections until `cancel`; every caller is authenticated and authorized by `access`.
     pub async fn run(
         self,
         cri: CriClient,
-        authorizer: Arc<RequestAuthorizer>,
+        access: Arc<Access>,
         cancel: CancellationToken,
     ) -> Result<(), KubeletError> {
         let state = Arc::new(ServerState {
             cri,
             options: self.options,
             cpu_sampler: NodeCpuSampler::default(),
-            authorizer,
+            access,
         });
         loop {
             let (stream, peer) = tokio::select! {
@@ -144,10 +147,10 @@ impl BoundServer {
 pub async fn serve(
     options: ServerOptions,
     cri: CriClient,
-    authorizer: Arc<RequestAuthorizer>,
+    access: Arc<Access>,
     cancel: CancellationToken,
 ) -> Result<(), KubeletError> {
-    bind(options).await?.run(cri, authorizer, cancel).await
+    bind(options).await?.run(cri, access, cancel).await
 }
 
 async fn serve_connection(
@@ -165,18 +168,25 @@ async fn serve_connection(
         }
     };
     // The verifier checked the chain of any certificate presented, so presenting one whose
-    // subject names a user authenticates.
-    let identity = tls
+    // subject names a user authenticates; without one, each request may carry a bearer token.
+    let certified = tls
         .get_ref()
         .1
         .peer_certificates()
         .and_then(|chain| chain.first())
         .and_then(|leaf| ClientIdentity::from_certificate(leaf.as_ref()));
-    let identity = identity.map(Arc::new);
+    let certified = certified.map(Arc::new);
     let service = service_fn(move |request: hyper::Request<Incoming>| {
         let state = state.clone();
-        let identity = identity.clone();
+        let certified = certified.clone();
         async move {
+            let identity = match certified {
+                Some(identity) => Some(identity),
+                None => match token_review::bearer_token(request.headers()) {
+                    Some(token) => state.access.tokens.authenticate(token).await.map(Arc::new),
+                    None => None,
+                },
+            };
             let response = match identity {
                 Some(identity) => authorize_and_handle(&state, &identity, request)
                     .await
@@ -209,6 +219,7 @@ async fn authorize_and_handle(
     request: hyper::Request<Incoming>,
 ) -> Result<KubeletResponse, HttpError> {
     state
+        .access
         .authorizer
         .authorize(identity, request.method(), request.uri().path())
         .await?;

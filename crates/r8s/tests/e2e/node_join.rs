@@ -213,6 +213,44 @@ fn second_machine_joins_with_token() {
             "Forbidden (user=system:node:{AGENT_NODE}, verb=get, resource=nodes, subresource(s)=[proxy])\n403"
         )
     );
+    // A service account's token is reviewed by the API server (TokenReview), then authorized
+    // like any caller: refused, until RBAC grants it `nodes/proxy`.
+    server.ok(&["create", "serviceaccount", "scraper"]);
+    let token = server.ok(&["create", "token", "scraper"]);
+    let as_scraper = |path: &str| {
+        let output = server
+            .command("curl")
+            .args(["-sk", "-w", "\n%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {}", token.trim()))
+            .arg(format!("https://{AGENT_IP}:10250{path}"))
+            .output()
+            .expect("run curl");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert_eq!(
+        as_scraper("/stats/summary"),
+        "Forbidden (user=system:serviceaccount:default:scraper, verb=get, resource=nodes, subresource(s)=[stats])\n\n403"
+    );
+    server.ok(&[
+        "create",
+        "clusterrole",
+        "kubelet-proxy",
+        "--verb=get",
+        "--resource=nodes/proxy",
+    ]);
+    server.ok(&[
+        "create",
+        "clusterrolebinding",
+        "scraper-kubelet-proxy",
+        "--clusterrole=kubelet-proxy",
+        "--serviceaccount=default:scraper",
+    ]);
+    wait_for(
+        "the scraper's token reading the pod's log from the kubelet",
+        Duration::from_secs(15),
+        || logs_of(&server, &[&agent]),
+        || as_scraper("/containerLogs/default/on-agent/main") == "started-on-agent\n\n200",
+    );
     let own = agent.kubectl_as_node(&["get", "node", AGENT_NODE, "-o", "name"]);
     assert!(own.status.success(), "{own:?}");
     let other = agent.kubectl_as_node(&[
