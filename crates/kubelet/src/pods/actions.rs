@@ -46,6 +46,19 @@ pub struct PodActions {
     pub remove_sandboxes: Vec<String>,
 }
 
+impl PodActions {
+    /// Whether applying these actions changes anything in the runtime (only waiting reasons and
+    /// events otherwise): when not, the runtime state read before them still holds after.
+    pub fn changes_runtime(&self) -> bool {
+        self.create_sandbox.is_some()
+            || !self.kill.is_empty()
+            || !self.start.is_empty()
+            || self.pod_finished
+            || !self.remove_containers.is_empty()
+            || !self.remove_sandboxes.is_empty()
+    }
+}
+
 /// What the probes said about running containers (by container id).
 #[derive(Debug, Clone, Default)]
 pub struct ProbeView {
@@ -359,6 +372,41 @@ mod tests {
 
     fn at(s: i64) -> Timestamp {
         Timestamp::from_second(s).unwrap()
+    }
+
+    #[test]
+    fn only_actions_that_touch_the_runtime_change_it() {
+        let mut running = exited("main", 0, 0, 100);
+        running.state = RunState::Running;
+        let state = PodRuntimeState::new(vec![sandbox(true)], vec![running]);
+        let steady = compute_pod_actions(
+            &pod("Always", false),
+            &state,
+            &ProbeView::default(),
+            &mut BackOff::default(),
+            at(200),
+        );
+        assert!(!steady.changes_runtime(), "{steady:?}");
+        let new = compute_pod_actions(
+            &pod("Always", false),
+            &PodRuntimeState::default(),
+            &ProbeView::default(),
+            &mut BackOff::default(),
+            at(200),
+        );
+        assert!(new.changes_runtime());
+        let waiting_only = PodActions {
+            waiting: [(
+                "main".to_string(),
+                Waiting {
+                    reason: "CrashLoopBackOff".into(),
+                    message: String::new(),
+                },
+            )]
+            .into(),
+            ..PodActions::default()
+        };
+        assert!(!waiting_only.changes_runtime());
     }
 
     #[test]

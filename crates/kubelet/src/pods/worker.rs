@@ -207,7 +207,13 @@ impl PodWorker {
             Timestamp::now(),
         );
         self.apply(&pod, &state, &actions, &volumes).await?;
-        let state = pod_runtime_state(&ctx.cri, &uid).await?;
+        // A sync that changed nothing in the runtime (the usual one for a running pod) needs no
+        // second read of it.
+        let state = if actions.changes_runtime() {
+            pod_runtime_state(&ctx.cri, &uid).await?
+        } else {
+            state
+        };
         self.probes.track(&pod, &state);
         self.write_status(&pod, &state).await?;
         Ok(Outcome::Continue)
