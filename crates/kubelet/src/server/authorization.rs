@@ -2,9 +2,8 @@
 //! `nodes/<subresource>` of this node is asked of the API server with a SubjectAccessReview.
 //! Answers are remembered as upstream's defaults: allowed for 5 minutes, denied for 30 seconds.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use http::{Method, StatusCode};
@@ -13,6 +12,7 @@ use k8s_openapi::api::authorization::v1::{
 };
 use kube::api::{Api, PostParams};
 
+use super::answer_cache::AnswerCache;
 use super::client_identity::ClientIdentity;
 use super::http_error::HttpError;
 use super::request_attributes::{subresources_for, verb_for};
@@ -20,8 +20,6 @@ use crate::KubeletError;
 
 const ALLOWED_TTL: Duration = Duration::from_secs(5 * 60);
 const DENIED_TTL: Duration = Duration::from_secs(30);
-/// Remembered answers at most; expired ones go first, then all.
-const CACHE_LIMIT: usize = 4096;
 
 /// One question: may `user` `verb` the `nodes/<subresource>` named `node`?
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -79,7 +77,7 @@ impl AccessReview for ApiAccessReview {
 pub struct RequestAuthorizer {
     review: Arc<dyn AccessReview>,
     node: String,
-    answers: Mutex<HashMap<AccessRequest, (bool, Instant)>>,
+    answers: AnswerCache<AccessRequest, bool>,
 }
 
 /// Go's `%v` of a string slice: `[a b]`.
@@ -92,7 +90,7 @@ impl RequestAuthorizer {
         Self {
             review,
             node: node.into(),
-            answers: Mutex::default(),
+            answers: AnswerCache::new(|allowed| if *allowed { ALLOWED_TTL } else { DENIED_TTL }),
         }
     }
 
@@ -112,11 +110,11 @@ impl RequestAuthorizer {
                 subresource: (*subresource).to_string(),
                 node: self.node.clone(),
             };
-            let allowed = match self.remembered(&request) {
+            let allowed = match self.answers.get(&request) {
                 Some(allowed) => allowed,
                 None => match self.review.allowed(&request).await {
                     Ok(allowed) => {
-                        self.remember(request, allowed);
+                        self.answers.insert(request, allowed);
                         allowed
                     }
                     Err(error) => {
@@ -142,32 +140,12 @@ impl RequestAuthorizer {
             ),
         ))
     }
-
-    fn remembered(&self, request: &AccessRequest) -> Option<bool> {
-        let answers = self.answers.lock().ok()?;
-        let (allowed, at) = answers.get(request)?;
-        let ttl = if *allowed { ALLOWED_TTL } else { DENIED_TTL };
-        (at.elapsed() < ttl).then_some(*allowed)
-    }
-
-    fn remember(&self, request: AccessRequest, allowed: bool) {
-        let Ok(mut answers) = self.answers.lock() else {
-            return;
-        };
-        if answers.len() >= CACHE_LIMIT {
-            answers.retain(|_, (allowed, at)| {
-                at.elapsed() < if *allowed { ALLOWED_TTL } else { DENIED_TTL }
-            });
-            if answers.len() >= CACHE_LIMIT {
-                answers.clear();
-            }
-        }
-        answers.insert(request, (allowed, Instant::now()));
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
     /// Allows what is listed as (user, verb, subresource), counting the questions.

@@ -5,6 +5,7 @@
 //! API server (upstream's webhook mode).
 
 pub mod access;
+mod answer_cache;
 pub mod authorization;
 mod body;
 pub mod client_identity;

@@ -3,20 +3,19 @@
 //! reviews with a TokenReview. Answers are cached by the token's SHA-256 for 2 minutes (upstream's
 //! default); failed reviews are not cached.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
 use kube::api::{Api, PostParams};
 use sha2::{Digest, Sha256};
 
+use super::answer_cache::AnswerCache;
 use super::client_identity::ClientIdentity;
 use crate::KubeletError;
 
 const CACHE_TTL: Duration = Duration::from_secs(2 * 60);
-const CACHE_LIMIT: usize = 4096;
 
 /// Who answers whether a token is valid, and whose it is (the API server; a fake in tests).
 #[async_trait]
@@ -65,32 +64,25 @@ impl TokenReviewer for ApiTokenReview {
 /// A token's SHA-256: what the cache keeps instead of the token.
 type TokenDigest = [u8; 32];
 
-/// Who a token was, and when the API server said so.
-type Answer = (Option<ClientIdentity>, Instant);
-
 /// Authenticates bearer tokens through a reviewer, remembering its answers.
 pub struct TokenAuthenticator {
     reviewer: Arc<dyn TokenReviewer>,
-    answers: Mutex<HashMap<TokenDigest, Answer>>,
+    answers: AnswerCache<TokenDigest, Option<ClientIdentity>>,
 }
 
 impl TokenAuthenticator {
     pub fn new(reviewer: Arc<dyn TokenReviewer>) -> Self {
         Self {
             reviewer,
-            answers: Mutex::default(),
+            answers: AnswerCache::new(|_| CACHE_TTL),
         }
     }
 
     /// The caller a token belongs to; `None` when it is not valid or cannot be reviewed now.
     pub async fn authenticate(&self, token: &str) -> Option<ClientIdentity> {
         let key: TokenDigest = Sha256::digest(token.as_bytes()).into();
-        if let Ok(answers) = self.answers.lock() {
-            if let Some((identity, at)) = answers.get(&key) {
-                if at.elapsed() < CACHE_TTL {
-                    return identity.clone();
-                }
-            }
+        if let Some(identity) = self.answers.get(&key) {
+            return identity;
         }
         let identity = match self.reviewer.review(token).await {
             Ok(identity) => identity,
@@ -99,15 +91,7 @@ impl TokenAuthenticator {
                 return None;
             }
         };
-        if let Ok(mut answers) = self.answers.lock() {
-            if answers.len() >= CACHE_LIMIT {
-                answers.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
-                if answers.len() >= CACHE_LIMIT {
-                    answers.clear();
-                }
-            }
-            answers.insert(key, (identity.clone(), Instant::now()));
-        }
+        self.answers.insert(key, identity.clone());
         identity
     }
 }
@@ -122,6 +106,8 @@ pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
     #[derive(Default)]
