@@ -87,8 +87,10 @@ type MetadataProjected = (
 impl PreparedVolumes {
     /// Set up less than [`VOLUME_REFRESH`] before `now`, from the same labels and annotations.
     fn reusable_for(&self, pod: &Pod, now: Instant) -> bool {
+        let (labels, annotations) = &self.metadata;
         now.saturating_duration_since(self.at) < VOLUME_REFRESH
-            && self.metadata == projected_metadata(pod)
+            && *labels == pod.metadata.labels
+            && *annotations == pod.metadata.annotations
     }
 }
 
