@@ -1,6 +1,6 @@
 //! Watches the pods bound to this node and runs one worker per pod uid; cleans up orphans.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::PodContext;
 use super::cri_calls::{remove_sandbox, sandboxes_by_pod_uid, stop_sandbox};
+use super::relist::run_relist;
 use super::worker::{run_pod_worker, WorkerMessage};
 use crate::static_pods::{mirror_hash, StaticPodEvent};
 
@@ -72,6 +73,15 @@ impl Workers {
         }
     }
 
+    /// The relist saw these pods' sandboxes or containers change: their workers sync now.
+    fn runtime_changed(&self, uids: HashSet<String>) {
+        for uid in uids {
+            if let Some(tx) = self.by_uid.get(&uid) {
+                let _ = tx.try_send(WorkerMessage::RuntimeChanged);
+            }
+        }
+    }
+
     fn gone(&mut self, uid: &str) {
         if let Some(tx) = self.by_uid.get(uid) {
             let _ = tx.try_send(WorkerMessage::Gone);
@@ -113,6 +123,8 @@ pub async fn run_pods_with_static(
     let config =
         watcher::Config::default().fields(&format!("spec.nodeName={}", ctx.options.node_name));
     let mut stream = watcher(pods, config).boxed();
+    let (relist_tx, mut relisted) = mpsc::channel(4);
+    tokio::spawn(run_relist(ctx.cri.clone(), relist_tx, cancel.child_token()));
     let mut workers = Workers {
         ctx,
         by_uid: HashMap::new(),
@@ -127,6 +139,10 @@ pub async fn run_pods_with_static(
             _ = cancel.cancelled() => return,
             _ = sweep.tick(), if synced => {
                 workers.sweep_orphans().await;
+                continue;
+            }
+            Some(changed) = relisted.recv() => {
+                workers.runtime_changed(changed);
                 continue;
             }
             event = static_pods.recv(), if file_source_open => {

@@ -16,6 +16,7 @@ pub mod pod_cgroup_limits;
 mod pod_cgroup_setup;
 mod probe_tracker;
 pub mod qos;
+mod relist;
 pub mod runtime_state;
 pub mod sandbox_config;
 pub mod status;

@@ -28,8 +28,13 @@ use super::termination_message::termination_message;
 use crate::volumes::PodVolumes;
 use crate::KubeletError;
 
-/// How often each pod is synced when nothing happens (the CRI relist).
+/// How often a pod that is still converging (starting, backing off, failing) is synced.
 pub const RESYNC: Duration = Duration::from_secs(1);
+
+/// How often a settled pod is synced when nothing tells its worker otherwise. Its worker wakes at
+/// once for a change of the pod, a probe result or (through the relist) of its containers; this
+/// period only refreshes its volumes (upstream's sync frequency is a minute).
+pub const SETTLED_RESYNC: Duration = VOLUME_REFRESH;
 
 /// How often a running pod's configMap, secret, downwardAPI and projected volumes are read again
 /// from the API (and the Node, for resource fields). Upstream syncs a pod about once a minute and
@@ -53,6 +58,8 @@ fn retried_after_back_off(waiting: &Waiting) -> bool {
 #[derive(Debug)]
 pub enum WorkerMessage {
     Update(Box<Pod>),
+    /// The relist saw the pod's sandboxes or containers change.
+    RuntimeChanged,
     /// The pod left the API (or was never there): stop it without deleting anything there.
     Gone,
 }
@@ -69,6 +76,8 @@ struct PodWorker {
     probes: ProbeTracker,
     written_status: Option<serde_json::Value>,
     volumes: Option<PreparedVolumes>,
+    /// The last sync left nothing to do until something changes (see [`SETTLED_RESYNC`]).
+    settled: bool,
 }
 
 /// The volumes of the last successful setup, and what they were set up from.
@@ -122,6 +131,7 @@ pub async fn run_pod_worker(
         start_retry_after: HashMap::new(),
         written_status: None,
         volumes: None,
+        settled: false,
     };
     let mut gone = false;
     loop {
@@ -136,22 +146,27 @@ pub async fn run_pod_worker(
                 return;
             }
             Ok(Outcome::Continue) => {}
-            Err(e) => tracing::warn!(pod = %PodKey::of(&worker.pod), error = %e, "syncing pod"),
+            Err(e) => {
+                worker.settled = false;
+                tracing::warn!(pod = %PodKey::of(&worker.pod), error = %e, "syncing pod")
+            }
         }
+        let resync = if worker.settled {
+            SETTLED_RESYNC
+        } else {
+            RESYNC
+        };
         tokio::select! {
             message = messages.recv() => match message {
-                Some(WorkerMessage::Update(pod)) => worker.pod = *pod,
-                Some(WorkerMessage::Gone) | None => gone = true,
+                Some(message) => worker.receive(message, &mut gone),
+                None => gone = true,
             },
             _ = wake.recv() => {}
-            _ = tokio::time::sleep(RESYNC) => {}
+            _ = tokio::time::sleep(resync) => {}
         }
         // Coalesce a burst of updates into one sync.
         while let Ok(message) = messages.try_recv() {
-            match message {
-                WorkerMessage::Update(pod) => worker.pod = *pod,
-                WorkerMessage::Gone => gone = true,
-            }
+            worker.receive(message, &mut gone);
         }
     }
 }
@@ -164,7 +179,16 @@ fn is_terminal(pod: &Pod) -> bool {
 }
 
 impl PodWorker {
+    fn receive(&mut self, message: WorkerMessage, gone: &mut bool) {
+        match message {
+            WorkerMessage::Update(pod) => self.pod = *pod,
+            WorkerMessage::RuntimeChanged => {}
+            WorkerMessage::Gone => *gone = true,
+        }
+    }
+
     async fn sync(&mut self) -> Result<Outcome, KubeletError> {
+        self.settled = false;
         if self.pod.metadata.deletion_timestamp.is_some() {
             return self.finish(true).await;
         }
@@ -176,7 +200,12 @@ impl PodWorker {
             self.stop_finished_pod(&state).await?;
             // Containers stopped here (an evicted pod's) are reported terminated.
             let state = pod_runtime_state(&ctx.cri, &uid).await?;
-            self.write_status(&pod, &state).await?;
+            let stopped = state.sandboxes.iter().all(|s| !s.ready)
+                && state
+                    .containers
+                    .iter()
+                    .all(|c| c.state != RunState::Running);
+            self.settled = self.write_status(&pod, &state).await? && stopped;
             return Ok(Outcome::Continue);
         }
         let volumes = match self.fresh_volumes(&pod) {
@@ -217,7 +246,11 @@ impl PodWorker {
             state
         };
         self.probes.track(&pod, &state);
-        self.write_status(&pod, &state).await?;
+        let status_current = self.write_status(&pod, &state).await?;
+        self.settled = status_current
+            && !actions.changes_runtime()
+            && self.waiting.is_empty()
+            && self.start_retry_after.is_empty();
         Ok(Outcome::Continue)
     }
 
@@ -406,11 +439,13 @@ impl PodWorker {
         Ok(Outcome::Finished)
     }
 
+    /// Writes the pod's status when it changed. Whether the API now holds what was computed
+    /// (false when the pod changed under the write and the next sync must compute again).
     async fn write_status(
         &mut self,
         pod: &Pod,
         state: &PodRuntimeState,
-    ) -> Result<(), KubeletError> {
+    ) -> Result<bool, KubeletError> {
         let ctx = &self.ctx;
         let mut messages = HashMap::new();
         for record in state
@@ -442,7 +477,7 @@ impl PodWorker {
             .as_ref()
             .and_then(|s| serde_json::to_value(s).ok());
         if self.written_status.as_ref() == Some(&value) && current.as_ref() == Some(&value) {
-            return Ok(());
+            return Ok(true);
         }
         let key = PodKey::of(pod);
         let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &key.namespace);
@@ -462,9 +497,9 @@ impl PodWorker {
                 if is_terminal(&updated) {
                     self.pod.status = updated.status;
                 }
-                Ok(())
+                Ok(true)
             }
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(true),
             Err(kube::Error::Api(status)) if status.code == 409 => {
                 // Take the newer pod; the next sync computes from it.
                 if let Some(fresh) = pods.get_opt(&key.name).await? {
@@ -472,7 +507,7 @@ impl PodWorker {
                         self.pod = fresh;
                     }
                 }
-                Ok(())
+                Ok(false)
             }
             Err(e) => Err(e.into()),
         }
