@@ -1,6 +1,7 @@
 //! Running the pods bound to this node through CRI.
 
 pub mod actions;
+mod active_deadline;
 pub mod backoff;
 pub mod container_config;
 mod container_hash;

@@ -13,6 +13,9 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::actions::{compute_pod_actions, PodActions, Waiting};
+use super::active_deadline::{
+    deadline_passed, time_left, DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON,
+};
 use super::backoff::BackOff;
 use super::container_start::{start_container, StartTarget};
 use super::context::PodContext;
@@ -151,11 +154,7 @@ pub async fn run_pod_worker(
                 tracing::warn!(pod = %PodKey::of(&worker.pod), error = %e, "syncing pod")
             }
         }
-        let resync = if worker.settled {
-            SETTLED_RESYNC
-        } else {
-            RESYNC
-        };
+        let resync = worker.next_sync_in();
         tokio::select! {
             message = messages.recv() => match message {
                 Some(message) => worker.receive(message, &mut gone),
@@ -187,6 +186,15 @@ impl PodWorker {
         }
     }
 
+    /// How long to wait for a message or a wake before syncing anyway.
+    fn next_sync_in(&self) -> Duration {
+        let resync = if self.settled { SETTLED_RESYNC } else { RESYNC };
+        match time_left(&self.pod, Timestamp::now()) {
+            Some(left) if !is_terminal(&self.pod) => resync.min(left),
+            _ => resync,
+        }
+    }
+
     async fn sync(&mut self) -> Result<Outcome, KubeletError> {
         self.settled = false;
         if self.pod.metadata.deletion_timestamp.is_some() {
@@ -206,6 +214,10 @@ impl PodWorker {
                     .iter()
                     .all(|c| c.state != RunState::Running);
             self.settled = self.write_status(&pod, &state).await? && stopped;
+            return Ok(Outcome::Continue);
+        }
+        if deadline_passed(&pod, Timestamp::now()) {
+            self.fail_past_deadline(&pod).await?;
             return Ok(Outcome::Continue);
         }
         let volumes = match self.fresh_volumes(&pod) {
@@ -396,6 +408,41 @@ impl PodWorker {
             }
         }
         Ok(())
+    }
+
+    /// The pod ran past `activeDeadlineSeconds`: it is Failed with upstream's reason and
+    /// message, and the next sync stops it as any finished pod.
+    async fn fail_past_deadline(&mut self, pod: &Pod) -> Result<(), KubeletError> {
+        let key = PodKey::of(pod);
+        self.ctx.events.record(
+            pod,
+            None,
+            false,
+            DEADLINE_EXCEEDED_REASON,
+            DEADLINE_EXCEEDED_MESSAGE.to_string(),
+        );
+        let mut patch = json!({"status": {
+            "phase": "Failed",
+            "reason": DEADLINE_EXCEEDED_REASON,
+            "message": DEADLINE_EXCEEDED_MESSAGE,
+        }});
+        if let Some(version) = &pod.metadata.resource_version {
+            patch["metadata"] = json!({ "resourceVersion": version });
+        }
+        let pods: Api<Pod> = Api::namespaced(self.ctx.client.clone(), &key.namespace);
+        match pods
+            .patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(updated) => {
+                self.pod.metadata.resource_version = updated.metadata.resource_version;
+                self.pod.status = updated.status;
+                Ok(())
+            }
+            // Gone, or changed since: the next sync looks again.
+            Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A Succeeded/Failed pod keeps its status; its sandbox is stopped, not removed.

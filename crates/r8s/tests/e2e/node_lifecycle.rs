@@ -252,6 +252,16 @@ spec:
   containers:
   - {{name: app, image: {BUSYBOX}, command: ["sleep", "3600"]}}
 ---
+apiVersion: v1
+kind: Pod
+metadata: {{name: past-deadline}}
+spec:
+  automountServiceAccountToken: false
+  activeDeadlineSeconds: 4
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {{name: app, image: {BUSYBOX}, command: ["sleep", "3600"]}}
+---
 apiVersion: batch/v1
 kind: Job
 metadata: {{name: completes}}
@@ -323,6 +333,7 @@ fn node_container_lifecycle() {
     liveness_and_startup_failures_restart(&server);
     graceful_deletion(&server, &hooks_dir);
     init_failure_fails_the_pod(&server);
+    active_deadline_fails_the_pod(&server);
     jobs_run_to_completion(&server);
     oom_kill_and_crash_loop(&server);
     create_errors_back_off(&server, applied.elapsed());
@@ -573,6 +584,45 @@ fn init_failure_fails_the_pod(server: &Server) {
         container_status(&pod_now)["state"]["running"].is_null(),
         "the app container never ran: {pod_now}"
     );
+}
+
+/// A pod running past its activeDeadlineSeconds is Failed with upstream's reason, message and
+/// event, and its container is stopped.
+fn active_deadline_fails_the_pod(server: &Server) {
+    wait_until(
+        server,
+        "pod past-deadline Failed",
+        Duration::from_secs(30),
+        || pod(server, "past-deadline")["status"]["phase"] == "Failed",
+    );
+    let failed = pod(server, "past-deadline");
+    assert_eq!(failed["status"]["reason"], "DeadlineExceeded", "{failed}");
+    assert_eq!(
+        failed["status"]["message"],
+        "Pod was active on the node longer than the specified deadline",
+        "{failed}"
+    );
+    wait_until(
+        server,
+        "the DeadlineExceeded event of past-deadline",
+        Duration::from_secs(10),
+        || {
+            has_event(
+                server,
+                "past-deadline",
+                "DeadlineExceeded",
+                "longer than the specified deadline",
+            )
+        },
+    );
+    wait_until(
+        server,
+        "the container of past-deadline terminated",
+        Duration::from_secs(30),
+        || !container_status(&pod(server, "past-deadline"))["state"]["terminated"].is_null(),
+    );
+    // As upstream's printer: the killed container's reason wins over the pod's.
+    assert_eq!(shown_status(server, "past-deadline"), "Error");
 }
 
 /// A Job runs its real pods to completion; one that keeps failing exceeds its back-off limit.
