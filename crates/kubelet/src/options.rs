@@ -20,7 +20,7 @@ pub struct KubeletOptions {
     pub node_ip: IpAddr,
     /// Port of the kubelet's HTTPS server (10250).
     pub kubelet_port: u16,
-    /// Extra node labels (node-role for servers, user labels).
+    /// Extra node labels (`--node-label`): only those a kubelet may set (see `api::kubelet_labels`).
     pub node_labels: BTreeMap<String, String>,
     /// Cluster DNS server addresses written into pods' resolv.conf (ClusterFirst).
     pub cluster_dns: Vec<IpAddr>,

@@ -15,16 +15,11 @@ pub struct AgentConfig {
     pub token: String,
     pub data_dir: PathBuf,
     pub node: NodeArgs,
-    /// Servers label their node `node-role.kubernetes.io/control-plane`.
-    pub control_plane: bool,
 }
 
 /// Runs the runtime (unless another CRI endpoint is given) and the kubelet until `cancel`.
 pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Result<()> {
-    let node_name = match &config.node.node_name {
-        Some(name) => name.clone(),
-        None => host_name()?,
-    };
+    let node_name = node_name(&config.node)?;
     let node_ip = config
         .node
         .node_ip
@@ -92,18 +87,13 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
         options.eviction_hard =
             kubelet::eviction::parse_thresholds(thresholds).context("--eviction-hard")?;
     }
-    if config.control_plane {
-        options.node_labels.insert(
-            "node-role.kubernetes.io/control-plane".into(),
-            "true".into(),
-        );
-    }
     for label in &config.node.node_labels {
         let (key, value) = label
             .split_once('=')
             .with_context(|| format!("--node-label {label:?} is not key=value"))?;
         options.node_labels.insert(key.into(), value.into());
     }
+    check_node_labels(&options.node_labels)?;
     crate::networking::spawn(
         crate::networking::NodeNetwork {
             client: client.clone(),
@@ -144,6 +134,32 @@ fn socket_path_of(endpoint: &std::path::Path) -> PathBuf {
     }
 }
 
+/// Refuses `--node-label`s the kubelet may not set on its own Node (NodeRestriction would refuse
+/// its registration), as upstream's kubelet refuses to start with them.
+fn check_node_labels(labels: &std::collections::BTreeMap<String, String>) -> anyhow::Result<()> {
+    let refused = api::kubelet_labels::forbidden(labels.keys().map(String::as_str));
+    if refused.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-label: [{}]\n\
+         --node-label in the 'kubernetes.io' namespace must begin with an allowed prefix \
+         (kubelet.kubernetes.io, node.kubernetes.io) or be in the specifically allowed set \
+         (kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch, topology.kubernetes.io/zone, \
+         topology.kubernetes.io/region, node.kubernetes.io/instance-type, ...); \
+         node-role labels are set by the server for its own node, or by an administrator",
+        refused.join(" ")
+    )
+}
+
+/// The node name an agent registers as: `--node-name`, else the host name.
+pub fn node_name(node: &crate::cli::NodeArgs) -> anyhow::Result<String> {
+    match &node.node_name {
+        Some(name) => Ok(name.clone()),
+        None => host_name(),
+    }
+}
+
 fn host_name() -> anyhow::Result<String> {
     let name =
         std::fs::read_to_string("/proc/sys/kernel/hostname").context("reading the host name")?;
@@ -153,6 +169,27 @@ fn host_name() -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_labels_a_kubelet_may_not_set_are_refused() {
+        let labels = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        assert!(
+            check_node_labels(&labels(&[("team", "a"), ("node.kubernetes.io/pool", "x")])).is_ok()
+        );
+        let refused = check_node_labels(&labels(&[("node-role.kubernetes.io/worker", "")]))
+            .expect_err("node-role is refused")
+            .to_string();
+        assert!(
+            refused
+                .contains("labels specified with --node-label: [node-role.kubernetes.io/worker]"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn runtime_endpoints_are_urls_or_paths() {

@@ -19,7 +19,6 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
             token: args.token,
             data_dir: args.data_dir,
             node: args.node,
-            control_plane: false,
         },
         cancel,
     )

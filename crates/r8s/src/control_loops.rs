@@ -26,7 +26,7 @@ fn identity(component: &str) -> String {
 }
 
 /// A client acting as `system:<component>`. Until RBAC exists, components are system:masters.
-fn component_client(server: &Arc<ApiServer>, component: &str) -> kube::Client {
+pub fn component_client(server: &Arc<ApiServer>, component: &str) -> kube::Client {
     let user = UserInfo {
         name: format!("system:{component}"),
         uid: String::new(),

@@ -13,6 +13,7 @@ mod kube_client;
 mod logging;
 mod networking;
 mod server_command;
+mod server_node_role;
 mod shutdown;
 mod sim_command;
 

@@ -88,6 +88,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         cancel.clone(),
     );
     if !args.disable_agent {
+        crate::server_node_role::spawn(
+            &started.server,
+            agent::node_name(&args.node)?,
+            cancel.clone(),
+        );
         start_local_agent(&args, started.address, &started.join_token, cancel.clone());
     }
     println!("export KUBECONFIG={}", started.kubeconfig_path.display());
@@ -146,7 +151,6 @@ fn start_local_agent(
         token: token.trim().to_string(),
         data_dir: args.data_dir.clone(),
         node: args.node.clone(),
-        control_plane: true,
     };
     tokio::spawn(async move {
         if let Err(e) = agent::run(config, cancel.clone()).await {

@@ -1,8 +1,12 @@
-//! NodeRestriction admission for creates by a node (`system:node:<name>`), as upstream's plugin:
-//! a node creates only its own Node, and only mirror pods bound to itself that reference no
+//! NodeRestriction admission for writes by a node (`system:node:<name>`), as upstream's plugin:
+//! a node creates only its own Node, setting only the labels a kubelet may set (and changes no
+//! other label and no taint on it later), and only mirror pods bound to itself that reference no
 //! other API object and are owned by nothing but its Node. Which existing pods a node may update,
 //! delete or evict (only those bound to it) is decided by the authorizer with the graph.
 
+use std::collections::BTreeMap;
+
+use api::kubelet_labels::{forbidden, modified_keys};
 use serde_json::Value;
 
 use super::node::node_name;
@@ -43,12 +47,76 @@ pub fn admit_create(
                 name_of(object)
             ),
         ),
+        ("", "Node") => {
+            let labels = labels_of(object);
+            let refused = forbidden(labels.keys().map(String::as_str));
+            if refused.is_empty() {
+                Ok(())
+            } else {
+                refuse(
+                    "nodes",
+                    format!(
+                        "node \"{node}\" is not allowed to set the following labels: {}",
+                        refused.join(", ")
+                    ),
+                )
+            }
+        }
         ("", "Pod") => match mirror_pod_refusal(node, object) {
             Some(reason) => refuse("pods", reason),
             None => Ok(()),
         },
         _ => Ok(()),
     }
+}
+
+fn labels_of(object: &Value) -> BTreeMap<String, String> {
+    object
+        .pointer("/metadata/labels")
+        .and_then(|labels| serde_json::from_value(labels.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Refuses the changes a node may not make to its own Node (any subresource): its taints, and
+/// labels outside those a kubelet may set. Anyone else passes.
+pub fn admit_update(
+    user: &UserInfo,
+    group: &str,
+    kind: &str,
+    new: &Value,
+    old: &Value,
+) -> Result<(), ApiError> {
+    let Some(node) = node_name(user) else {
+        return Ok(());
+    };
+    if (group, kind) != ("", "Node") {
+        return Ok(());
+    }
+    let refuse = |reason: String| {
+        Err(ApiError::forbidden(format!(
+            "nodes \"{}\" is forbidden: {reason}",
+            name_of(old)
+        )))
+    };
+    if name_of(old) != node {
+        return refuse(format!(
+            "node \"{node}\" is not allowed to modify node \"{}\"",
+            name_of(old)
+        ));
+    }
+    let taints = |object: &Value| object.pointer("/spec/taints").cloned().unwrap_or_default();
+    if taints(new) != taints(old) {
+        return refuse(format!("node \"{node}\" is not allowed to modify taints"));
+    }
+    let (new_labels, old_labels) = (labels_of(new), labels_of(old));
+    let refused = forbidden(modified_keys(&new_labels, &old_labels));
+    if !refused.is_empty() {
+        return refuse(format!(
+            "is not allowed to modify labels: {}",
+            refused.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// Why `node` may not create this pod, if it may not.
@@ -155,6 +223,59 @@ mod tests {
             groups: vec!["system:masters".into()],
         };
         assert!(admit_create(&admin, "", "Node", &json!({"metadata": {"name": "n2"}})).is_ok());
+    }
+
+    #[test]
+    fn a_node_registers_only_with_labels_a_kubelet_may_set() {
+        let with = |labels: Value| json!({"metadata": {"name": "n1", "labels": labels}});
+        assert_eq!(
+            refusal(
+                &with(json!({"kubernetes.io/hostname": "n1", "team": "a"})),
+                "Node"
+            ),
+            None
+        );
+        assert_eq!(
+            refusal(
+                &with(json!({"node-role.kubernetes.io/control-plane": "true", "kubernetes.io/role": "x"})),
+                "Node"
+            )
+            .as_deref(),
+            Some("nodes \"n1\" is forbidden: node \"n1\" is not allowed to set the following labels: kubernetes.io/role, node-role.kubernetes.io/control-plane")
+        );
+    }
+
+    #[test]
+    fn a_node_changes_neither_its_taints_nor_restricted_labels() {
+        let old = json!({"metadata": {"name": "n1", "labels": {"node-role.kubernetes.io/control-plane": "true", "a": "1"}},
+            "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}});
+        let message = |new: &Value| {
+            admit_update(&node(), "", "Node", new, &old)
+                .err()
+                .map(|e| e.to_status()["message"].as_str().unwrap_or("").to_string())
+        };
+        let mut relabelled = old.clone();
+        relabelled["metadata"]["labels"]["a"] = json!("2");
+        relabelled["metadata"]["labels"]["topology.kubernetes.io/zone"] = json!("z");
+        assert_eq!(message(&relabelled), None);
+        let mut unroled = old.clone();
+        unroled["metadata"]["labels"] = json!({"a": "1"});
+        assert_eq!(
+            message(&unroled).as_deref(),
+            Some("nodes \"n1\" is forbidden: is not allowed to modify labels: node-role.kubernetes.io/control-plane")
+        );
+        let mut untainted = old.clone();
+        untainted["spec"] = json!({});
+        assert_eq!(
+            message(&untainted).as_deref(),
+            Some("nodes \"n1\" is forbidden: node \"n1\" is not allowed to modify taints")
+        );
+        let admin = UserInfo {
+            name: "admin".into(),
+            uid: String::new(),
+            groups: vec!["system:masters".into()],
+        };
+        assert!(admit_update(&admin, "", "Node", &untainted, &old).is_ok());
     }
 
     #[test]

@@ -263,6 +263,9 @@ pub async fn guaranteed_update(
         bump_generation_if_spec_changed(&mut new, old);
         if !server_computed {
             validate_changed(info, &new, old)?;
+            crate::authz::node_restriction::admit_update(
+                &ctx.user, info.group, info.kind, &new, old,
+            )?;
             crate::authz::rbac::check_escalation(
                 server.authorizer.as_ref(),
                 &ctx.user,

@@ -85,6 +85,12 @@ pub async fn reconcile(cached: Arc<Node>, ctx: Arc<Context>) -> Result<Action, E
         }
     }
     if let Some(taints) = reconciled_taints(&node, now) {
+        // No taints left: the field goes (null in a merge patch), as upstream never writes `[]`.
+        let taints = if taints.is_empty() {
+            serde_json::Value::Null
+        } else {
+            json!(taints)
+        };
         let patch = json!({"metadata": {"resourceVersion": node.metadata.resource_version}, "spec": {"taints": taints}});
         node = nodes
             .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))

@@ -113,6 +113,18 @@ fn second_machine_joins_with_token() {
         "{labels:?}"
     );
     assert_eq!(labels["kubernetes.io/hostname"], AGENT_NODE);
+    // The server's own node is labelled control-plane by the server, not by its kubelet.
+    wait_for(
+        "the server's node labelled control-plane",
+        Duration::from_secs(15),
+        || logs_of(&server, &[&agent]),
+        || {
+            server.get_json(&["node", "r8s-e2e"])["metadata"]["labels"]
+                ["node-role.kubernetes.io/control-plane"]
+                == "true"
+        },
+    );
+    node_restriction_limits_labels_and_taints(&server, &agent);
     let addresses = node["status"]["addresses"].to_string();
     assert!(addresses.contains(AGENT_IP), "{addresses}");
     assert_eq!(node["spec"]["podCIDR"], "10.42.1.0/24");
@@ -344,4 +356,47 @@ fn second_machine_joins_with_token() {
         "{exec:?}"
     );
     eprintln!("node join checks done {:?} after start", started.elapsed());
+}
+
+/// NodeRestriction: with its own credentials a node may label itself only as a kubelet may, and
+/// may not touch its taints (upstream's messages).
+fn node_restriction_limits_labels_and_taints(server: &Server, agent: &Agent) {
+    let kubeconfig = agent.credentials_dir().join("kubelet.kubeconfig");
+    let as_node = |args: &[&str]| {
+        server
+            .command("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(args)
+            .output()
+            .expect("run kubectl as the node")
+    };
+    let allowed = as_node(&["label", "node", AGENT_NODE, "team=blue"]);
+    assert!(allowed.status.success(), "{allowed:?}");
+    let role = as_node(&[
+        "label",
+        "node",
+        AGENT_NODE,
+        "node-role.kubernetes.io/worker=",
+    ]);
+    assert!(!role.status.success(), "{role:?}");
+    let stderr = String::from_utf8_lossy(&role.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "nodes \"{AGENT_NODE}\" is forbidden: is not allowed to modify labels: node-role.kubernetes.io/worker"
+        )),
+        "{stderr}"
+    );
+    let taint = as_node(&["taint", "node", AGENT_NODE, "dedicated=x:NoSchedule"]);
+    let stderr = String::from_utf8_lossy(&taint.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "node \"{AGENT_NODE}\" is not allowed to modify taints"
+        )),
+        "{taint:?}"
+    );
+    let node = server.get_json(&["node", AGENT_NODE]);
+    assert_eq!(node["metadata"]["labels"]["team"], "blue");
+    assert!(node["spec"]["taints"].is_null(), "{node}");
+    server.ok(&["label", "node", AGENT_NODE, "team-"]);
 }
