@@ -1,17 +1,12 @@
 //! Writes core v1 Events about objects, as upstream's event recorder does: correlated first
 //! (aggregated, counted, spam-filtered), so repeated Events patch one object.
 
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
-use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
 
-use crate::error::is_status;
-use events::{Correlated, EventCorrelator, EventFacts};
+use events::{EventFacts, EventWriter};
 
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,17 +27,15 @@ impl EventType {
 /// Records Events from one component (`replicaset-controller`, `deployment-controller`, ...).
 #[derive(Clone)]
 pub struct EventRecorder {
-    client: kube::Client,
+    writer: EventWriter,
     component: &'static str,
-    correlator: Arc<Mutex<EventCorrelator>>,
 }
 
 impl EventRecorder {
     pub fn new(client: kube::Client, component: &'static str) -> Self {
         Self {
-            client,
+            writer: EventWriter::new(client),
             component,
-            correlator: Arc::default(),
         }
     }
 
@@ -82,52 +75,16 @@ impl EventRecorder {
             reason: reason.to_string(),
             message,
         };
-        let (correlated, key) = match self.correlator.lock() {
-            Ok(mut correlator) => correlator.correlate(&facts, Instant::now()),
-            Err(_) => return,
-        };
-        let events: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
-        let message = match correlated {
-            Correlated::Skip => return,
-            Correlated::Patch {
-                name,
-                count,
-                message,
-            } => {
-                let patch = serde_json::json!({
-                    "count": count,
-                    "message": message,
-                    "lastTimestamp": Time(Timestamp::now()),
-                });
-                match events
-                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await
-                {
-                    Ok(_) => return,
-                    // Expired or deleted: record it anew.
-                    Err(error) if is_status(&error, 404) => {
-                        self.forget(&key);
-                        message
-                    }
-                    Err(error) => {
-                        tracing::debug!(%error, reason, "updating event");
-                        return;
-                    }
-                }
-            }
-            Correlated::Create { message } => message,
-        };
         let now = Timestamp::now();
         let object_name = involved.name.clone().unwrap_or_default();
         let event = Event {
             metadata: ObjectMeta {
                 name: Some(format!("{object_name}.{:x}", now.as_nanosecond())),
-                namespace: Some(namespace.clone()),
+                namespace: Some(namespace),
                 ..ObjectMeta::default()
             },
             involved_object: involved,
             reason: Some(reason.to_string()),
-            message: Some(message),
             source: Some(EventSource {
                 component: Some(self.component.to_string()),
                 host: None,
@@ -141,21 +98,8 @@ impl EventRecorder {
             reporting_instance: Some(self.component.to_string()),
             ..Event::default()
         };
-        match events.create(&PostParams::default(), &event).await {
-            Ok(created) => {
-                if let (Ok(mut correlator), Some(name)) =
-                    (self.correlator.lock(), created.metadata.name)
-                {
-                    correlator.created(key, name, Instant::now());
-                }
-            }
-            Err(error) => tracing::debug!(%error, reason, "recording event"),
-        }
-    }
-
-    fn forget(&self, key: &str) {
-        if let Ok(mut correlator) = self.correlator.lock() {
-            correlator.forget(key);
+        if let Some(pending) = self.writer.prepare(&facts, event) {
+            pending.send().await;
         }
     }
 }

@@ -2,30 +2,22 @@
 //! upstream's recorder does: repeats patch one Event's count, similar ones are combined, and a
 //! pod's Events are spam-filtered (a burst of 25, then one every 5 minutes).
 
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-use events::{Correlated, EventCorrelator, EventFacts};
+use events::{EventFacts, EventWriter};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
-use kube::api::{Patch, PatchParams, PostParams};
-use kube::Api;
-use serde_json::json;
 
 #[derive(Clone)]
 pub struct EventRecorder {
-    client: kube::Client,
+    writer: EventWriter,
     node_name: String,
-    correlator: Arc<Mutex<EventCorrelator>>,
 }
 
 impl EventRecorder {
     pub fn new(client: kube::Client, node_name: String) -> Self {
         Self {
-            client,
+            writer: EventWriter::new(client),
             node_name,
-            correlator: Arc::default(),
         }
     }
 
@@ -65,19 +57,6 @@ impl EventRecorder {
             reason: reason.to_string(),
             message,
         };
-        let (correlated, key) = match self.correlator.lock() {
-            Ok(mut correlator) => correlator.correlate(&facts, Instant::now()),
-            Err(_) => return,
-        };
-        let (message, repeat_of) = match correlated {
-            Correlated::Skip => return,
-            Correlated::Create { message } => (message, None),
-            Correlated::Patch {
-                name,
-                count,
-                message,
-            } => (message, Some((name, count))),
-        };
         let now = Timestamp::now();
         let event = Event {
             metadata: ObjectMeta {
@@ -89,13 +68,12 @@ impl EventRecorder {
                 api_version: Some("v1".into()),
                 kind: Some("Pod".into()),
                 name: Some(name),
-                namespace: Some(namespace.clone()),
+                namespace: Some(namespace),
                 uid: pod.metadata.uid.clone(),
                 field_path,
                 ..ObjectReference::default()
             },
             reason: Some(reason.to_string()),
-            message: Some(message.clone()),
             type_: Some(type_.to_string()),
             source: Some(EventSource {
                 component: Some("kubelet".into()),
@@ -108,46 +86,19 @@ impl EventRecorder {
             count: Some(1),
             ..Event::default()
         };
-        let events: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
-        let correlator = self.correlator.clone();
-        tokio::spawn(async move {
-            if let Some((name, count)) = &repeat_of {
-                let patch = json!({"count": count, "message": message, "lastTimestamp": Time(now)});
-                let patched = events
-                    .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await;
-                match patched {
-                    Ok(_) => return,
-                    // Gone (expired, or its create still in flight): record it anew.
-                    Err(kube::Error::Api(status)) if status.code == 404 => {
-                        if let Ok(mut correlator) = correlator.lock() {
-                            correlator.forget(&key);
-                        }
-                    }
-                    Err(e) => {
-                        tracing::debug!(error = %e, "counting an event");
-                        return;
-                    }
-                }
-            }
-            match events.create(&PostParams::default(), &event).await {
-                Ok(created) => {
-                    if let (Ok(mut correlator), Some(name)) =
-                        (correlator.lock(), created.metadata.name)
-                    {
-                        correlator.created(key, name, Instant::now());
-                    }
-                }
-                Err(e) => tracing::debug!(error = %e, "recording an event"),
-            }
-        });
+        if let Some(pending) = self.writer.prepare(&facts, event) {
+            tokio::spawn(pending.send());
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::convert::Infallible;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
+
+    use serde_json::json;
 
     use super::*;
 
