@@ -233,7 +233,15 @@ impl ResourceCache {
 
     /// Subscribe to live changes and take a snapshot of the current objects at the same instant.
     pub fn snapshot_and_subscribe(&self, prefix: &str) -> Option<Snapshot> {
+        self.snapshot_and_subscribe_at(prefix)
+            .map(|(snapshot, _)| snapshot)
+    }
+
+    /// As [`Self::snapshot_and_subscribe`], with the [`Self::generation`] the snapshot is at:
+    /// every later change bumps it by one and sends one event.
+    pub fn snapshot_and_subscribe_at(&self, prefix: &str) -> Option<(Snapshot, u64)> {
         let mut state = self.state.write().ok()?;
+        let generation = self.generation();
         let objects = state
             .objects
             .range(prefix.to_string()..)
@@ -241,7 +249,7 @@ impl ResourceCache {
             .map(|(_, o)| o.clone())
             .collect();
         let receiver = state.sender().subscribe();
-        Some((objects, receiver))
+        Some(((objects, receiver), generation))
     }
 
     pub fn watcher_count(&self) -> usize {
@@ -320,5 +328,25 @@ mod tests {
         assert!(live.try_recv().is_err());
         assert_eq!(cache.list("/registry/configmaps/", &|_| true).len(), 2);
         assert_eq!(object("x", 7).value()["metadata"]["resourceVersion"], "7");
+    }
+
+    #[test]
+    fn each_live_event_after_a_snapshot_is_one_generation() {
+        let cache = ResourceCache::new(0);
+        cache.apply(CacheEventKind::Added, object("a", 1));
+        let ((_, mut live), at) = cache
+            .snapshot_and_subscribe_at("/registry/configmaps/")
+            .unwrap();
+        assert_eq!(at, cache.generation());
+        cache.apply(CacheEventKind::Added, object("b", 2));
+        cache.apply(CacheEventKind::Deleted, object("a", 3));
+        let mut seen = at;
+        while live.try_recv().is_ok() {
+            seen += 1;
+        }
+        assert_eq!(seen, cache.generation());
+        // A relist sends nothing: whoever counts events is behind from then on.
+        cache.reset(Vec::new(), 4);
+        assert_ne!(seen, cache.generation());
     }
 }

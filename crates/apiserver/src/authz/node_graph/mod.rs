@@ -4,13 +4,15 @@
 //!
 //! The edges are fed from the pods' watch cache by one task. A pod's references are read when it
 //! is bound (its spec is immutable after that) and when it goes, so the graph holds only counts
-//! per node. A question the graph cannot yet answer (a pod bound a moment ago) is checked against
-//! the node's pods in the watch cache. Because r8s's ingress controller runs on every node, a
+//! per node. A question the graph cannot yet answer (a pod bound a moment ago, while the graph is
+//! behind the cache) is checked against the node's pods in the watch cache; once the graph has
+//! seen every change the cache has, a miss is final and costs no scan. Because r8s's ingress controller runs on every node, a
 //! node also reads the TLS secrets that Ingresses name.
 
 mod edges;
 pub(crate) mod pod_references;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -29,6 +31,8 @@ use crate::watch_cache::{CacheEvent, CacheEventKind, CachedObject, WatchCache};
 pub struct NodeGraph {
     cache: Arc<WatchCache>,
     edges: RwLock<Edges>,
+    /// The pods cache's generation the edges reflect (bumped after each event is applied).
+    seen_generation: AtomicU64,
 }
 
 fn node_of(object: &CachedObject) -> &str {
@@ -50,6 +54,8 @@ impl NodeGraph {
         let graph = Arc::new(Self {
             cache,
             edges: RwLock::default(),
+            // No pods cache has generation u64::MAX: behind until the first snapshot.
+            seen_generation: AtomicU64::new(u64::MAX),
         });
         tokio::spawn(populate(graph.clone(), cancel));
         graph
@@ -69,13 +75,23 @@ impl NodeGraph {
         if a.namespace.is_empty() {
             return false;
         }
+        // Read before the edges: if it is the cache's generation after, the edges read had
+        // every pod the cache has.
+        let seen = self.seen_generation.load(Ordering::Acquire);
         let known = self
             .edges
             .read()
             .is_ok_and(|edges| edges.reaches(node, kind, &a.namespace, &a.name));
         known
             || (kind == TargetKind::Secret && self.names_ingress_tls(&a.namespace, &a.name))
-            || self.live_pods_reach(node, kind, &a.namespace, &a.name)
+            || (!self.caught_up_at(seen) && self.live_pods_reach(node, kind, &a.namespace, &a.name))
+    }
+
+    /// Whether edges that reflect the pods cache at generation `seen` reflect all of it now.
+    fn caught_up_at(&self, seen: u64) -> bool {
+        self.cache
+            .resource("pods")
+            .is_some_and(|pods| pods.generation() == seen)
     }
 
     /// Whether the pod `namespace/name` is bound to `node` (NodeRestriction for updates,
@@ -145,7 +161,7 @@ impl NodeGraph {
             })
     }
 
-    fn rebuild(&self, pods: &[Arc<CachedObject>]) {
+    fn rebuild(&self, pods: &[Arc<CachedObject>], generation: u64) {
         let bound: Vec<_> = pods
             .iter()
             .filter(|o| !node_of(o).is_empty())
@@ -157,21 +173,22 @@ impl NodeGraph {
                 edges.add(pod);
             }
         }
+        self.seen_generation.store(generation, Ordering::Release);
     }
 
     fn apply(&self, event: &CacheEvent) {
         let (removed, added) = edge_changes(event);
-        if removed.is_none() && added.is_none() {
-            return;
-        }
-        if let Ok(mut edges) = self.edges.write() {
-            if let Some(pod) = &removed {
-                edges.remove(pod);
+        if removed.is_some() || added.is_some() {
+            if let Ok(mut edges) = self.edges.write() {
+                if let Some(pod) = &removed {
+                    edges.remove(pod);
+                }
+                if let Some(pod) = &added {
+                    edges.add(pod);
+                }
             }
-            if let Some(pod) = &added {
-                edges.add(pod);
-            }
         }
+        self.seen_generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -207,14 +224,14 @@ async fn populate(graph: Arc<NodeGraph>, cancel: CancellationToken) {
         let snapshot = graph
             .cache
             .resource("pods")
-            .and_then(|pods| pods.snapshot_and_subscribe(&prefix));
-        let Some((objects, mut live)) = snapshot else {
+            .and_then(|pods| pods.snapshot_and_subscribe_at(&prefix));
+        let Some(((objects, mut live), generation)) = snapshot else {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
             }
         };
-        graph.rebuild(&objects);
+        graph.rebuild(&objects, generation);
         drop(objects);
         loop {
             tokio::select! {
