@@ -149,10 +149,8 @@ pub async fn run_pod_worker(
                 return;
             }
             Ok(Outcome::Continue) => {}
-            Err(e) => {
-                worker.settled = false;
-                tracing::warn!(pod = %PodKey::of(&worker.pod), error = %e, "syncing pod")
-            }
+            // A failed sync never leaves the worker settled: it retries after RESYNC.
+            Err(e) => tracing::warn!(pod = %PodKey::of(&worker.pod), error = %e, "syncing pod"),
         }
         let resync = worker.next_sync_in();
         tokio::select! {
