@@ -1,7 +1,5 @@
-//! Pod CIDR allocation: each node gets the lowest free /24 (by default) of the cluster CIDR.
-//! What is in use is read from the nodes themselves, so a deleted node's range is free again.
+//! The cluster CIDR and its node blocks (/24 by default); which are taken is `pod_cidrs.rs`.
 
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use super::error::Error;
@@ -19,7 +17,8 @@ impl ClusterCidr {
         let (address, prefix) = text.split_once('/').ok_or_else(invalid)?;
         let address: Ipv4Addr = address.parse().map_err(|_| invalid())?;
         let prefix: u8 = prefix.parse().map_err(|_| invalid())?;
-        if prefix > node_prefix || node_prefix > 30 {
+        // At most 2^16 node blocks, as upstream's CIDR set allows.
+        if prefix > node_prefix || node_prefix > 30 || node_prefix - prefix > 16 {
             return Err(invalid());
         }
         let mask = if prefix == 0 {
@@ -34,17 +33,26 @@ impl ClusterCidr {
         })
     }
 
-    fn block(&self, index: u32) -> String {
-        let address = Ipv4Addr::from(self.base + (index << (32 - self.node_prefix)));
-        format!("{address}/{}", self.node_prefix)
+    /// How many node blocks the range holds.
+    pub fn block_count(&self) -> u32 {
+        1u32 << (self.node_prefix - self.prefix)
     }
 
-    /// The lowest block not in `used`, or None when the range is exhausted.
-    pub fn allocate(&self, used: &BTreeSet<String>) -> Option<String> {
-        let blocks = 1u32 << (self.node_prefix - self.prefix);
-        (0..blocks)
-            .map(|i| self.block(i))
-            .find(|block| !used.contains(block))
+    /// The index of `block` (`a.b.c.d/len` with this node prefix) in the range, if it is one.
+    pub fn index_of(&self, block: &str) -> Option<u32> {
+        let (address, prefix) = block.split_once('/')?;
+        if prefix.parse::<u8>().ok()? != self.node_prefix {
+            return None;
+        }
+        let offset = u32::from(address.parse::<Ipv4Addr>().ok()?).checked_sub(self.base)?;
+        let shift = 32 - self.node_prefix;
+        let index = offset >> shift;
+        (offset & ((1u32 << shift) - 1) == 0 && index < self.block_count()).then_some(index)
+    }
+
+    pub fn block(&self, index: u32) -> String {
+        let address = Ipv4Addr::from(self.base + (index << (32 - self.node_prefix)));
+        format!("{address}/{}", self.node_prefix)
     }
 }
 
@@ -53,17 +61,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allocates_the_lowest_free_block_and_reuses_released_ones() {
+    fn blocks_and_their_indexes() {
         let cidr = ClusterCidr::parse("10.42.0.0/16", 24).unwrap();
-        let mut used = BTreeSet::new();
-        assert_eq!(cidr.allocate(&used).as_deref(), Some("10.42.0.0/24"));
-        used.insert("10.42.0.0/24".to_string());
-        used.insert("10.42.1.0/24".to_string());
-        assert_eq!(cidr.allocate(&used).as_deref(), Some("10.42.2.0/24"));
-        used.remove("10.42.0.0/24");
-        assert_eq!(cidr.allocate(&used).as_deref(), Some("10.42.0.0/24"));
-        let tiny = ClusterCidr::parse("10.0.0.0/24", 24).unwrap();
-        assert_eq!(tiny.allocate(&["10.0.0.0/24".to_string()].into()), None);
+        assert_eq!(cidr.block_count(), 256);
+        assert_eq!(cidr.index_of("10.42.7.0/24"), Some(7));
+        assert_eq!(cidr.block(7), "10.42.7.0/24");
+        assert_eq!(cidr.index_of("10.42.7.0/25"), None);
+        assert_eq!(cidr.index_of("10.42.7.128/24"), None);
+        assert_eq!(cidr.index_of("10.43.0.0/24"), None);
+        assert_eq!(cidr.index_of("10.41.0.0/24"), None);
+        assert_eq!(cidr.index_of("x/24"), None);
+        assert_eq!(
+            ClusterCidr::parse("10.0.0.0/24", 24).unwrap().block_count(),
+            1
+        );
         assert!(ClusterCidr::parse("nonsense", 24).is_err());
+        assert!(ClusterCidr::parse("10.0.0.0/25", 24).is_err());
+        assert!(ClusterCidr::parse("10.0.0.0/7", 24).is_err());
+        assert_eq!(
+            ClusterCidr::parse("10.0.0.0/8", 24).unwrap().block_count(),
+            65536
+        );
     }
 }

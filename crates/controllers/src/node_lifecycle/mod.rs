@@ -7,6 +7,7 @@ mod conditions;
 mod error;
 mod eviction;
 mod health;
+mod pod_cidrs;
 mod reconcile;
 mod taints;
 
@@ -28,6 +29,7 @@ use crate::informers::Informers;
 
 use cidr::ClusterCidr;
 pub use error::Error;
+use pod_cidrs::PodCidrs;
 
 #[derive(Debug, Clone)]
 pub struct NodeLifecycleOptions {
@@ -50,13 +52,13 @@ impl Default for NodeLifecycleOptions {
 pub struct Context {
     client: Client,
     options: NodeLifecycleOptions,
-    cluster_cidr: ClusterCidr,
     nodes: Store<Node>,
     leases: Store<Lease>,
     pods: Store<Pod>,
     heartbeats: Mutex<HeartbeatBook>,
-    /// CIDRs handed out that the node cache may not show yet; held while allocating.
-    assigned_cidrs: tokio::sync::Mutex<HashMap<String, String>>,
+    /// Which pod CIDR blocks nodes hold, including those handed out that the node cache may not
+    /// show yet.
+    pod_cidrs: Mutex<PodCidrs>,
     recorder: Recorder,
 }
 
@@ -90,12 +92,11 @@ pub async fn run(
     let ctx = Arc::new(Context {
         client: client.clone(),
         options,
-        cluster_cidr,
         nodes: controller.store(),
         leases,
         pods,
         heartbeats: Mutex::new(HeartbeatBook::default()),
-        assigned_cidrs: tokio::sync::Mutex::new(HashMap::new()),
+        pod_cidrs: Mutex::new(PodCidrs::new(cluster_cidr)),
         recorder: Recorder::new(client, reporter),
     });
     controller

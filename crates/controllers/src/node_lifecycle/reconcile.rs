@@ -2,9 +2,8 @@
 //! period, taints from conditions, a pod CIDR if it has none, and eviction of pods that do not
 //! tolerate its NoExecute taints.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -19,6 +18,7 @@ use super::conditions::{ready_condition, unknown_conditions};
 use super::error::Error;
 use super::eviction::{eviction_for, Eviction};
 use super::health::{observe, time_left};
+use super::pod_cidrs::{Allocation, PodCidrs};
 use super::taints::reconciled_taints;
 use super::Context;
 
@@ -96,13 +96,14 @@ pub async fn reconcile(cached: Arc<Node>, ctx: Arc<Context>) -> Result<Action, E
             .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await?;
     }
-    if node
+    match node
         .spec
         .as_ref()
         .and_then(|s| s.pod_cidr.as_deref())
-        .is_none_or(str::is_empty)
+        .filter(|cidr| !cidr.is_empty())
     {
-        assign_pod_cidr(&ctx, &nodes, &node).await?;
+        Some(cidr) => pod_cidrs(&ctx).observe(&name, cidr),
+        None => assign_pod_cidr(&ctx, &nodes, &node).await?,
     }
 
     let mut requeue = if left.is_zero() {
@@ -116,37 +117,47 @@ pub async fn reconcile(cached: Arc<Node>, ctx: Arc<Context>) -> Result<Action, E
     Ok(Action::requeue(requeue.max(Duration::from_millis(200))))
 }
 
+fn pod_cidrs(ctx: &Context) -> std::sync::MutexGuard<'_, PodCidrs> {
+    ctx.pod_cidrs
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 async fn assign_pod_cidr(ctx: &Context, nodes: &Api<Node>, node: &Node) -> Result<(), Error> {
     let name = node.name_any();
-    let mut assigned = ctx.assigned_cidrs.lock().await;
-    assigned.retain(|node_name, _| ctx.nodes.get(&ObjectRef::new(node_name)).is_some());
-    if assigned.contains_key(&name) {
-        return Ok(());
-    }
-    let mut used: BTreeSet<String> = ctx
-        .nodes
-        .state()
-        .iter()
-        .filter_map(|n| n.spec.as_ref()?.pod_cidr.clone())
-        .collect();
-    used.extend(assigned.values().cloned());
-    let Some(block) = ctx.cluster_cidr.allocate(&used) else {
-        let note = format!("Node {name} status is now: CIDRNotAvailable");
-        publish(
-            ctx,
-            &node.object_ref(&()),
-            EventType::Normal,
-            "CIDRNotAvailable",
-            note,
-        )
-        .await;
-        return Ok(());
+    let held = || {
+        ctx.nodes
+            .state()
+            .iter()
+            .filter_map(|n| Some((n.name_any(), n.spec.as_ref()?.pod_cidr.clone()?)))
+            .collect()
+    };
+    let exists = |node_name: &str| ctx.nodes.get(&ObjectRef::new(node_name)).is_some();
+    let allocation = pod_cidrs(ctx).allocate(&name, held, exists, Instant::now());
+    let block = match allocation {
+        Allocation::New(block) => block,
+        Allocation::Held => return Ok(()),
+        Allocation::Exhausted => {
+            let note = format!("Node {name} status is now: CIDRNotAvailable");
+            publish(
+                ctx,
+                &node.object_ref(&()),
+                EventType::Normal,
+                "CIDRNotAvailable",
+                note,
+            )
+            .await;
+            return Ok(());
+        }
     };
     let patch = json!({"spec": {"podCIDR": block, "podCIDRs": [block]}});
-    nodes
+    if let Err(error) = nodes
         .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
-    assigned.insert(name, block);
+        .await
+    {
+        pod_cidrs(ctx).release(&name);
+        return Err(error.into());
+    }
     Ok(())
 }
 
