@@ -14,6 +14,11 @@ impl LocalProcess {
     pub fn subcommand(&self) -> Option<&str> {
         self.argv.get(1).map(String::as_str)
     }
+
+    /// Whether it was started with `flag` (`--disable-agent`, say).
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.argv.iter().skip(2).any(|arg| arg == flag)
+    }
 }
 
 /// Processes whose program file is named `r8s…`: the binary may be installed as `r8s` or copied
@@ -48,7 +53,21 @@ fn is_r8s_program(program: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_r8s_program;
+    use super::{is_r8s_program, LocalProcess};
+
+    #[test]
+    fn subcommand_and_flags_come_after_the_program() {
+        let process = LocalProcess {
+            proc_dir: "/proc/1".into(),
+            pid: 1,
+            argv: ["/usr/local/bin/r8s", "server", "--disable-agent"]
+                .map(String::from)
+                .to_vec(),
+        };
+        assert_eq!(process.subcommand(), Some("server"));
+        assert!(process.has_flag("--disable-agent"));
+        assert!(!process.has_flag("server"));
+    }
 
     #[test]
     fn program_names() {

@@ -265,6 +265,7 @@ fn print_memory() {
         let role = match process.subcommand() {
             Some("shim") => "shim",
             Some("pause") => "pause",
+            Some("server") if process.has_flag("--disable-agent") => "server (control plane)",
             Some("server") => "server (control plane + agent)",
             Some("agent") => "agent",
             _ => continue,
