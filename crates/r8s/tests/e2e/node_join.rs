@@ -397,6 +397,11 @@ fn node_restriction_limits_labels_and_taints(server: &Server, agent: &Agent) {
     );
     let node = server.get_json(&["node", AGENT_NODE]);
     assert_eq!(node["metadata"]["labels"]["team"], "blue");
-    assert!(node["spec"]["taints"].is_null(), "{node}");
+    // The node lifecycle controller's own taints (not-ready while a node settles) may come and
+    // go; the node's taint never arrived.
+    assert!(
+        !node["spec"]["taints"].to_string().contains("dedicated"),
+        "{node}"
+    );
     server.ok(&["label", "node", AGENT_NODE, "team-"]);
 }
