@@ -169,6 +169,22 @@ pub fn list_response(
             });
             value_response(200, &list, encoding)
         }
+        (Representation::PartialObjectMetadata, Encoding::Json) => {
+            let mut out = BytesMut::with_capacity(
+                objects.iter().map(|o| o.json.len() / 2).sum::<usize>() + 256,
+            );
+            out.put_slice(b"{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
+            out.put_slice(&serde_json::to_vec(&meta).unwrap_or_default());
+            out.put_slice(b",\"items\":[");
+            for (i, object) in objects.iter().enumerate() {
+                if i > 0 {
+                    out.put_u8(b',');
+                }
+                out.put_slice(&object.partial_metadata_json());
+            }
+            out.put_slice(b"]}");
+            json_bytes_response(200, out.freeze())
+        }
         (Representation::PartialObjectMetadata, encoding) => {
             let list = json!({
                 "kind": "PartialObjectMetadataList",

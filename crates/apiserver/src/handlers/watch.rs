@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, mpsc};
 use api::ResourceInfo;
 use storage::EventKind;
 
-use super::output::{partial_metadata, table};
+use super::output::table;
 use super::resource::Target;
 use crate::http::negotiate::Representation;
 use crate::http::response::HttpResponse;
@@ -47,9 +47,7 @@ impl Encoder {
         out.put_slice(b"\",\"object\":");
         match self.representation {
             Representation::Object => out.put_slice(&object.json),
-            Representation::PartialObjectMetadata => out.put_slice(
-                &serde_json::to_vec(&partial_metadata(&object.value())).unwrap_or_default(),
-            ),
+            Representation::PartialObjectMetadata => out.put_slice(&object.partial_metadata_json()),
             Representation::Table => {
                 let include = self.include_object.clone();
                 let rv = object.revision.to_string();

@@ -1,6 +1,6 @@
 //! create, update, patch, and pod binding.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use api::ResourceInfo;
 
@@ -291,14 +291,7 @@ pub async fn guaranteed_update(
             };
             new = patch::apply::track_update(Some(old), &new, &options);
         }
-        let mut unchanged_old = old.clone();
-        if let Some(meta) = unchanged_old
-            .get_mut("metadata")
-            .and_then(Value::as_object_mut)
-        {
-            meta.remove("resourceVersion");
-        }
-        if new == unchanged_old {
+        if equal_but_resource_version(&new, old) {
             return Ok(Updated {
                 object: old.clone(),
                 created: false,
@@ -395,6 +388,37 @@ fn apply_error(error: patch::apply::ApplyError) -> ApiError {
         }
         _ => ApiError::bad_request(error.to_string()),
     }
+}
+
+/// Whether `new` is `old`, `metadata.resourceVersion` aside: a write that changes nothing (as
+/// upstream, which compares the objects as stored, without their resourceVersion).
+/// Compared in place; a pod bound, or a status written, per write is too often to copy objects.
+fn equal_but_resource_version(new: &Value, old: &Value) -> bool {
+    let (Some(new_fields), Some(old_fields)) = (new.as_object(), old.as_object()) else {
+        return new == old;
+    };
+    new_fields.len() == old_fields.len()
+        && new_fields
+            .iter()
+            .all(|(key, value)| match old_fields.get(key) {
+                Some(old_value) if key == "metadata" => {
+                    metadata_equal_but_version(value, old_value)
+                }
+                Some(old_value) => value == old_value,
+                None => false,
+            })
+}
+
+fn metadata_equal_but_version(new: &Value, old: &Value) -> bool {
+    let (Some(new_meta), Some(old_meta)) = (new.as_object(), old.as_object()) else {
+        return new == old;
+    };
+    let versionless_len =
+        |meta: &Map<String, Value>| meta.len() - usize::from(meta.contains_key("resourceVersion"));
+    versionless_len(new_meta) == versionless_len(old_meta)
+        && new_meta
+            .iter()
+            .all(|(key, value)| key == "resourceVersion" || old_meta.get(key) == Some(value))
 }
 
 fn without_resource_version(object: &Value) -> Value {
@@ -597,4 +621,28 @@ pub async fn bind(
         &success_status(None),
         ctx.accept.encoding,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_equal_but_for_the_resource_version_changes_nothing() {
+        let old = json!({"metadata": {"name": "p", "resourceVersion": "5"}, "spec": {"a": 1}});
+        let same = json!({"spec": {"a": 1}, "metadata": {"name": "p"}});
+        assert!(equal_but_resource_version(&same, &old));
+        let spec_changed = json!({"metadata": {"name": "p"}, "spec": {"a": 2}});
+        assert!(!equal_but_resource_version(&spec_changed, &old));
+        let label_added = json!({"metadata": {"name": "p", "labels": {}}, "spec": {"a": 1}});
+        assert!(!equal_but_resource_version(&label_added, &old));
+        let field_added = json!({"metadata": {"name": "p"}, "spec": {"a": 1}, "status": {}});
+        assert!(!equal_but_resource_version(&field_added, &old));
+        // The resourceVersion a write carries (its precondition) is no change either.
+        let with_version =
+            json!({"metadata": {"name": "p", "resourceVersion": "5"}, "spec": {"a": 1}});
+        assert!(equal_but_resource_version(&with_version, &old));
+        let without_old_version = json!({"metadata": {"name": "p"}, "spec": {"a": 1}});
+        assert!(equal_but_resource_version(&same, &without_old_version));
+    }
 }

@@ -26,6 +26,35 @@ fn is_terminating(namespace: &Value) -> bool {
             == Some("Terminating")
 }
 
+/// What this admission reads of a cached namespace, parsed without the rest of it (every
+/// namespaced create asks).
+#[derive(serde::Deserialize)]
+struct LifecycleView {
+    #[serde(default)]
+    metadata: LifecycleMetadata,
+    #[serde(default)]
+    status: LifecycleStatus,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct LifecycleMetadata {
+    #[serde(rename = "deletionTimestamp", default)]
+    deletion_timestamp: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct LifecycleStatus {
+    #[serde(default)]
+    phase: Option<String>,
+}
+
+impl LifecycleView {
+    fn terminating(&self) -> bool {
+        self.metadata.deletion_timestamp.is_some()
+            || self.status.phase.as_deref() == Some("Terminating")
+    }
+}
+
 impl Registry {
     /// Refuse creating `info` objects in a missing or terminating namespace.
     pub async fn admit_create_in_namespace(
@@ -40,17 +69,18 @@ impl Registry {
             .cache
             .resource("namespaces")
             .and_then(|c| c.get(&object_key("namespaces", None, namespace)))
-            .map(|o| o.value());
-        let object = match cached {
-            Some(object) => object,
+            .map(|o| {
+                serde_json::from_slice::<LifecycleView>(&o.json).is_ok_and(|v| v.terminating())
+            });
+        let terminating = match cached {
+            Some(terminating) => terminating,
             // The cache may not have seen a namespace created a moment ago: ask storage.
-            None => self.store.get(namespaces()?, None, namespace).await?.object,
+            None => is_terminating(&self.store.get(namespaces()?, None, namespace).await?.object),
         };
-        if is_terminating(&object) && info.kind != "Event" {
+        if terminating && info.kind != "Event" {
             let mut error = ApiError::forbidden(format!(
-                "{} \"{}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
+                "{} \"{namespace}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
                 info.plural,
-                object.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("")
             ));
             error.message = format!(
                 "unable to create new content in namespace {namespace} because it is being terminated"
@@ -63,5 +93,30 @@ impl Registry {
             return Err(error);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn both_views(namespace: Value) -> (bool, bool) {
+        let bytes = serde_json::to_vec(&namespace).expect("json");
+        let view: LifecycleView = serde_json::from_slice(&bytes).expect("view");
+        (view.terminating(), is_terminating(&namespace))
+    }
+
+    #[test]
+    fn the_cached_view_and_the_stored_object_agree() {
+        let active = json!({"metadata": {"name": "a", "managedFields": [{"manager": "m"}]},
+                            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}});
+        assert_eq!(both_views(active), (false, false));
+        let deleted = json!({"metadata": {"name": "a", "deletionTimestamp": "2026-11-24T00:00:00Z"},
+                             "status": {"phase": "Active"}});
+        assert_eq!(both_views(deleted), (true, true));
+        let terminating = json!({"metadata": {"name": "a"}, "status": {"phase": "Terminating"}});
+        assert_eq!(both_views(terminating), (true, true));
+        assert_eq!(both_views(json!({})), (false, false));
     }
 }

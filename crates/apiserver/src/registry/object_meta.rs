@@ -111,9 +111,28 @@ pub fn spec_part(object: &Value) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// Whether two objects agree on everything but metadata, status, apiVersion and kind: what
+/// [`spec_part`] compares, without copying either side.
+fn spec_parts_equal(a: &Value, b: &Value) -> bool {
+    let is_spec = |key: &str| !matches!(key, "metadata" | "status" | "apiVersion" | "kind");
+    let empty = Map::new();
+    let (a, b) = (
+        a.as_object().unwrap_or(&empty),
+        b.as_object().unwrap_or(&empty),
+    );
+    let mut a_count = 0;
+    for (key, value) in a.iter().filter(|(k, _)| is_spec(k)) {
+        a_count += 1;
+        if b.get(key) != Some(value) {
+            return false;
+        }
+    }
+    a_count == b.keys().filter(|k| is_spec(k)).count()
+}
+
 /// Bump metadata.generation when the spec changed.
 pub fn bump_generation_if_spec_changed(new: &mut Value, old: &Value) {
-    if spec_part(new) == spec_part(old) {
+    if spec_parts_equal(new, old) {
         return;
     }
     let current = old
@@ -146,6 +165,13 @@ mod tests {
         let mut changed = json!({"metadata": {"generation": 1}, "spec": {"replicas": 2}});
         bump_generation_if_spec_changed(&mut changed, &old);
         assert_eq!(changed["metadata"]["generation"], 2);
+        let mut dropped = json!({"metadata": {"generation": 1}});
+        bump_generation_if_spec_changed(&mut dropped, &old);
+        assert_eq!(dropped["metadata"]["generation"], 2);
+        let mut added =
+            json!({"metadata": {"generation": 1}, "spec": {"replicas": 1}, "template": {}});
+        bump_generation_if_spec_changed(&mut added, &old);
+        assert_eq!(added["metadata"]["generation"], 2);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::keys::object_key;
 use super::Registry;
 use crate::status::ApiError;
+use crate::watch_cache::CachedObject;
 
 /// How long pods tolerate a not-ready or unreachable node by default.
 const DEFAULT_TOLERATION_SECONDS: i64 = 300;
@@ -74,9 +75,7 @@ impl Registry {
     fn global_default_priority_class(&self) -> Option<Value> {
         self.cache
             .resource("priorityclasses")?
-            .list("/registry/priorityclasses/", &|o| {
-                o.value().get("globalDefault") == Some(&json!(true))
-            })
+            .list("/registry/priorityclasses/", &is_global_default)
             .first()
             .map(|o| o.value())
     }
@@ -174,6 +173,18 @@ impl Registry {
         default_tolerations(pod);
         self.resolve_priority(pod, &name)
     }
+}
+
+/// Whether a cached PriorityClass is the global default, read without parsing the rest of it:
+/// every pod admission asks, of every class.
+fn is_global_default(object: &CachedObject) -> bool {
+    #[derive(serde::Deserialize)]
+    struct GlobalDefault {
+        #[serde(rename = "globalDefault", default)]
+        global_default: Option<bool>,
+    }
+    serde_json::from_slice::<GlobalDefault>(&object.json)
+        .is_ok_and(|class| class.global_default == Some(true))
 }
 
 #[cfg(test)]

@@ -47,18 +47,62 @@ pub fn with_resource_version(mut object: Value, revision: i64) -> Value {
 /// The largest object storage accepts (etcd's default request limit).
 const MAX_OBJECT_BYTES: usize = 1536 * 1024;
 
-fn encode(object: &Value) -> Result<Vec<u8>, ApiError> {
-    let mut stored = object.clone();
-    if let Some(meta) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("resourceVersion");
-    }
-    let bytes = serde_json::to_vec(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
+/// The bytes storage keeps for an object given in `info`'s version: converted to the storage
+/// version where that differs, without `metadata.resourceVersion` (storage's revision is the
+/// truth). Serialized straight from the caller's object, which is not copied.
+fn encode(info: &ResourceInfo, object: &Value) -> Result<Vec<u8>, ApiError> {
+    let converted;
+    let stored = if info.is_storage_version() {
+        object
+    } else {
+        converted = to_storage(info, object.clone())?;
+        &converted
+    };
+    let bytes = serde_json::to_vec(&WithoutResourceVersion(stored))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     if bytes.len() > MAX_OBJECT_BYTES {
         return Err(ApiError::too_large(
             "Request entity too large: etcdserver: request is too large",
         ));
     }
     Ok(bytes)
+}
+
+/// Serializes an object as it is, leaving out `metadata.resourceVersion`.
+struct WithoutResourceVersion<'a>(&'a Value);
+
+/// Serializes a metadata map as it is, leaving out `resourceVersion`.
+struct MetadataWithoutResourceVersion<'a>(&'a serde_json::Map<String, Value>);
+
+impl serde::Serialize for WithoutResourceVersion<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(fields) = self.0 else {
+            return self.0.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(fields.len()))?;
+        for (key, value) in fields {
+            match value {
+                Value::Object(meta) if key == "metadata" => {
+                    map.serialize_entry(key, &MetadataWithoutResourceVersion(meta))?
+                }
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for MetadataWithoutResourceVersion<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = self.0.iter().filter(|(key, _)| *key != "resourceVersion");
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in fields {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
@@ -105,7 +149,7 @@ impl Store {
         lease: Option<i64>,
     ) -> Result<Value, ApiError> {
         let key = self.key(info, namespace, name)?;
-        let bytes = encode(&to_storage(info, object.clone())?)?;
+        let bytes = encode(info, &object)?;
         let kv = self
             .backend
             .put(&key, bytes, Precondition::MustNotExist, lease)
@@ -124,7 +168,7 @@ impl Store {
         revision: i64,
     ) -> Result<Value, ApiError> {
         let key = self.key(info, namespace, name)?;
-        let bytes = encode(&to_storage(info, object.clone())?)?;
+        let bytes = encode(info, &object)?;
         let kv = self
             .backend
             .put(&key, bytes, Precondition::ModRevision(revision), None)
@@ -196,5 +240,38 @@ impl Store {
 
     pub fn catch_up_timeout(&self) -> Duration {
         CACHE_CATCH_UP
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn encoding_leaves_out_the_resource_version_and_keeps_the_order() {
+        let pods = api::catalog::find("", "v1", "pods").expect("pods");
+        let object = json!({"kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "p", "resourceVersion": "12", "uid": "u"},
+            "spec": {"containers": []}});
+        let bytes = encode(pods, &object).expect("encoded");
+        assert_eq!(
+            String::from_utf8(bytes).expect("utf-8"),
+            r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","uid":"u"},"spec":{"containers":[]}}"#
+        );
+        assert_eq!(object["metadata"]["resourceVersion"], "12");
+    }
+
+    #[test]
+    fn encoding_converts_to_the_storage_version() {
+        let hpa_v1 = api::catalog::find("autoscaling", "v1", "horizontalpodautoscalers")
+            .expect("autoscaling/v1 HPAs");
+        let object = json!({"kind": "HorizontalPodAutoscaler", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": "h", "resourceVersion": "3"},
+            "spec": {"maxReplicas": 3, "scaleTargetRef": {"kind": "Deployment", "name": "d"}}});
+        let stored: Value =
+            serde_json::from_slice(&encode(hpa_v1, &object).expect("encoded")).expect("json");
+        assert_eq!(stored["apiVersion"], "autoscaling/v2");
+        assert!(stored["metadata"].get("resourceVersion").is_none());
     }
 }

@@ -54,6 +54,28 @@ impl CachedObject {
     pub fn value(&self) -> Value {
         serde_json::from_slice(&self.json).unwrap_or(Value::Null)
     }
+
+    /// The object as PartialObjectMetadata JSON, its metadata copied byte for byte: the rest of
+    /// the object is skipped over, never parsed into values (a metadata-only watch of pods, as
+    /// the garbage collector keeps, would otherwise parse every pod).
+    pub fn partial_metadata_json(&self) -> Vec<u8> {
+        #[derive(serde::Deserialize)]
+        struct MetadataOnly<'a> {
+            #[serde(borrow, default)]
+            metadata: Option<&'a serde_json::value::RawValue>,
+        }
+        let metadata = serde_json::from_slice::<MetadataOnly<'_>>(&self.json)
+            .ok()
+            .and_then(|object| object.metadata)
+            .map_or("{}", serde_json::value::RawValue::get);
+        let mut out = Vec::with_capacity(metadata.len() + 64);
+        out.extend_from_slice(
+            b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+        );
+        out.extend_from_slice(metadata.as_bytes());
+        out.push(b'}');
+        out
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,6 +311,26 @@ mod tests {
             revision,
             json!({"metadata": {"name": name}}),
         )
+    }
+
+    #[test]
+    fn partial_metadata_copies_the_metadata_and_nothing_else() {
+        let cached = CachedObject::new(
+            "/registry/pods/default/p".into(),
+            9,
+            json!({"kind": "Pod", "apiVersion": "v1",
+                   "metadata": {"name": "p", "labels": {"a": "b\"c"}},
+                   "spec": {"containers": [{"name": "c"}]}}),
+        );
+        let partial: Value = serde_json::from_slice(&cached.partial_metadata_json()).unwrap();
+        assert_eq!(
+            partial,
+            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                   "metadata": {"name": "p", "labels": {"a": "b\"c"}, "resourceVersion": "9"}})
+        );
+        let bare = CachedObject::new("/registry/x/y".into(), 1, json!({"kind": "X"}));
+        let partial: Value = serde_json::from_slice(&bare.partial_metadata_json()).unwrap();
+        assert_eq!(partial["metadata"], json!({}));
     }
 
     #[test]
