@@ -9,6 +9,7 @@ mod label_parser;
 mod label_requirement;
 mod label_selector;
 mod label_syntax;
+mod pruned_json;
 mod selectable_fields;
 mod selection_view;
 
@@ -17,6 +18,7 @@ pub use field_selector::{FieldOperator, FieldRequirement, FieldSelector};
 pub use label_format::format_labels;
 pub use label_requirement::{LabelOperator, LabelRequirement};
 pub use label_selector::LabelSelector;
+pub use pruned_json::{parse_pruned, PathTree};
 pub use selectable_fields::{check_field_selector, selectable_field_values};
 pub use selection_view::SelectionView;
 

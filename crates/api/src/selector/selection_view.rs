@@ -72,6 +72,15 @@ impl SelectionView {
         }
     }
 
+    /// Every JSON pointer [`SelectionView::of`] reads: an object pruned to these paths (see
+    /// [`super::parse_pruned`]) gives the same view as the whole object.
+    pub fn read_pointers() -> impl Iterator<Item = &'static str> {
+        SELECTED_POINTERS
+            .iter()
+            .copied()
+            .chain(std::iter::once("/metadata/labels"))
+    }
+
     pub fn name(&self) -> Option<&str> {
         self.value_at(NAME)?.as_str()
     }
@@ -171,6 +180,16 @@ mod tests {
         assert_eq!(view.label("app"), Some("web"));
         assert_eq!(view.label("tier"), None);
         assert_eq!((view.name(), view.namespace()), (Some("n"), Some("ns")));
+    }
+
+    #[test]
+    fn an_object_pruned_to_the_read_pointers_gives_the_same_view() {
+        let full = everything();
+        let bytes = serde_json::to_vec(&full).expect("json");
+        let tree = crate::selector::PathTree::from_pointers(SelectionView::read_pointers());
+        let pruned = crate::selector::parse_pruned(&bytes, &tree).expect("parses");
+        assert_eq!(SelectionView::of(&pruned), SelectionView::of(&full));
+        assert!(pruned.pointer("/spec/containers").is_none());
     }
 
     #[test]

@@ -232,6 +232,12 @@ impl Store {
             })?;
         let mut objects = Vec::with_capacity(response.kvs.len());
         for kv in response.kvs {
+            if info.is_storage_version() {
+                let object = CachedObject::from_stored(kv.key, kv.mod_revision, &kv.value)
+                    .map_err(|e| ApiError::internal(format!("stored object: {e}")))?;
+                objects.push(object);
+                continue;
+            }
             let object = from_storage(info, decode(&kv.value)?)?;
             objects.push(CachedObject::new(kv.key, kv.mod_revision, object));
         }

@@ -61,8 +61,8 @@ fn route<'a>(
 }
 
 fn decode(key: String, revision: i64, value: &[u8]) -> Option<CachedObject> {
-    match serde_json::from_slice(value) {
-        Ok(object) => Some(CachedObject::new(key, revision, object)),
+    match CachedObject::from_stored(key.clone(), revision, value) {
+        Ok(object) => Some(object),
         Err(error) => {
             tracing::warn!(%key, %error, "skipping undecodable stored object");
             None

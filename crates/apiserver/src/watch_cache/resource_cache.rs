@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use api::selector::SelectionView;
+use api::selector::{parse_pruned, PathTree, SelectionView};
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -50,6 +50,28 @@ impl CachedObject {
         }
     }
 
+    /// From an object as storage holds it (JSON without `metadata.resourceVersion`): the
+    /// revision is written into the bytes and the selectors' fields are parsed out of them, so
+    /// the object is never built as values (each write reaches the cache this way).
+    pub fn from_stored(key: String, revision: i64, stored: &[u8]) -> serde_json::Result<Self> {
+        let pruned = parse_pruned(stored, stored_paths())?;
+        let spliced = pruned
+            .get("metadata")
+            .filter(|meta| meta.is_object() && meta.get("resourceVersion").is_none())
+            .and_then(|_| with_resource_version(stored, revision));
+        let Some(json) = spliced else {
+            // Not the shape storage writes; the long way still gives the same object.
+            let object: Value = serde_json::from_slice(stored)?;
+            return Ok(Self::new(key, revision, object));
+        };
+        Ok(Self {
+            key,
+            revision,
+            selectable: SelectionView::of(&pruned),
+            json: Bytes::from(json),
+        })
+    }
+
     /// The whole object, parsed from its JSON (which this type wrote, so it parses).
     pub fn value(&self) -> Value {
         serde_json::from_slice(&self.json).unwrap_or(Value::Null)
@@ -76,6 +98,44 @@ impl CachedObject {
         out.push(b'}');
         out
     }
+}
+
+/// What [`CachedObject::from_stored`] parses of a stored object: the selectors' paths, and the
+/// resourceVersion it must not already have.
+fn stored_paths() -> &'static PathTree {
+    static PATHS: OnceLock<PathTree> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        PathTree::from_pointers(
+            SelectionView::read_pointers().chain(std::iter::once("/metadata/resourceVersion")),
+        )
+    })
+}
+
+/// `stored` with `"resourceVersion":"<revision>"` as the first key of its top-level metadata
+/// object; `None` when that object cannot be found.
+fn with_resource_version(stored: &[u8], revision: i64) -> Option<Vec<u8>> {
+    #[derive(serde::Deserialize)]
+    struct MetadataSpan<'a> {
+        #[serde(borrow)]
+        metadata: &'a serde_json::value::RawValue,
+    }
+    let span: MetadataSpan<'_> = serde_json::from_slice(stored).ok()?;
+    let metadata = span.metadata.get();
+    // The raw value is a slice of `stored`: its offset there is where the metadata begins.
+    let start = (metadata.as_ptr() as usize).checked_sub(stored.as_ptr() as usize)?;
+    if stored.get(start) != Some(&b'{') {
+        return None;
+    }
+    let empty = metadata[1..].trim_start().starts_with('}');
+    let field = format!(
+        "\"resourceVersion\":\"{revision}\"{}",
+        if empty { "" } else { "," }
+    );
+    let mut out = Vec::with_capacity(stored.len() + field.len());
+    out.extend_from_slice(&stored[..=start]);
+    out.extend_from_slice(field.as_bytes());
+    out.extend_from_slice(&stored[start + 1..]);
+    Some(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,6 +371,50 @@ mod tests {
             revision,
             json!({"metadata": {"name": name}}),
         )
+    }
+
+    /// The object as storage keeps it: without its resourceVersion.
+    fn stored(object: &Value) -> Vec<u8> {
+        serde_json::to_vec(object).unwrap()
+    }
+
+    #[test]
+    fn a_stored_object_is_cached_as_the_parsed_object_would_be() {
+        let objects = [
+            json!({"kind": "Pod", "apiVersion": "v1",
+                   "metadata": {"name": "p", "namespace": "ns", "labels": {"app": "web"},
+                                "managedFields": [{"manager": "m", "fieldsV1": {"f:spec": {}}}]},
+                   "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "i"}]},
+                   "status": {"phase": "Running", "podIPs": [{"ip": "10.42.0.9"}]}}),
+            json!({"kind": "Event", "metadata": {}, "involvedObject": {"kind": "Pod", "name": "p"},
+                   "reason": "Started", "message": "text with \"quotes\" and \u{e9}"}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}),
+        ];
+        for object in objects {
+            let from_stored =
+                CachedObject::from_stored("/registry/x/ns/p".into(), 42, &stored(&object)).unwrap();
+            let from_value = CachedObject::new("/registry/x/ns/p".into(), 42, object.clone());
+            assert_eq!(from_stored.selectable, from_value.selectable, "{object}");
+            assert_eq!(from_stored.value(), from_value.value(), "{object}");
+            assert_eq!(from_stored.value()["metadata"]["resourceVersion"], "42");
+            assert_eq!(from_stored.revision, 42);
+        }
+    }
+
+    #[test]
+    fn stored_objects_of_other_shapes_take_the_long_way() {
+        // No metadata, metadata that is not an object, a resourceVersion already stored.
+        let objects = [
+            json!({"kind": "X"}),
+            json!({"kind": "X", "metadata": "odd"}),
+            json!({"kind": "X", "metadata": {"name": "x", "resourceVersion": "3"}}),
+        ];
+        for object in objects {
+            let from_stored = CachedObject::from_stored("/k".into(), 7, &stored(&object)).unwrap();
+            let from_value = CachedObject::new("/k".into(), 7, object.clone());
+            assert_eq!(from_stored.value(), from_value.value(), "{object}");
+        }
+        assert!(CachedObject::from_stored("/k".into(), 7, b"{\"kind\":").is_err());
     }
 
     #[test]
