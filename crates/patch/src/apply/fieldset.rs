@@ -247,6 +247,50 @@ impl FieldSet {
         out
     }
 
+    /// [`FieldSet::union`] into `self`, moving `other`'s paths instead of copying them.
+    pub fn union_with(&mut self, other: FieldSet) {
+        self.members.extend(other.members);
+        for (pe, child) in other.children {
+            match self.children.entry(pe) {
+                std::collections::btree_map::Entry::Occupied(mut mine) => {
+                    mine.get_mut().union_with(child)
+                }
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(child);
+                }
+            }
+        }
+    }
+
+    /// [`FieldSet::difference`] in place.
+    pub fn subtract(&mut self, other: &FieldSet) {
+        if !other.members.is_empty() {
+            self.members.retain(|pe| !other.members.contains(pe));
+        }
+        if !other.children.is_empty() {
+            self.children.retain(|pe, child| {
+                if let Some(o) = other.children.get(pe) {
+                    child.subtract(o);
+                }
+                !child.is_empty()
+            });
+        }
+    }
+
+    /// [`FieldSet::recursive_difference`] in place.
+    pub fn subtract_recursive(&mut self, other: &FieldSet) {
+        self.members.retain(|pe| !other.members.contains(pe));
+        self.children.retain(|pe, child| {
+            if other.members.contains(pe) {
+                return false;
+            }
+            if let Some(o) = other.children.get(pe) {
+                child.subtract_recursive(o);
+            }
+            !child.is_empty()
+        });
+    }
+
     /// Paths of `self` that are not paths of `other` (prefixes do not count).
     pub fn difference(&self, other: &FieldSet) -> FieldSet {
         let members = self.members.difference(&other.members).cloned().collect();
@@ -382,6 +426,31 @@ mod tests {
 
     fn f(name: &str) -> PathElement {
         PathElement::Field(name.to_string())
+    }
+
+    #[test]
+    fn in_place_set_operations_agree_with_the_copying_ones() {
+        let sets = [
+            json!({"f:metadata": {"f:labels": {".": {}, "f:app": {}}}, "f:spec": {"f:replicas": {}}}),
+            json!({"f:metadata": {"f:labels": {"f:app": {}, "f:tier": {}}}, "f:status": {"f:x": {}}}),
+            json!({"f:spec": {".": {}, "f:replicas": {}, "f:template": {"f:spec": {"f:a": {}}}}}),
+            json!({"f:metadata": {}, "f:spec": {"f:template": {}}}),
+            json!({}),
+        ]
+        .map(|v| FieldSet::from_fields_v1(&v).unwrap());
+        for a in &sets {
+            for b in &sets {
+                let mut union = a.clone();
+                union.union_with(b.clone());
+                assert_eq!(union, a.union(b));
+                let mut difference = a.clone();
+                difference.subtract(b);
+                assert_eq!(difference, a.difference(b));
+                let mut recursive = a.clone();
+                recursive.subtract_recursive(b);
+                assert_eq!(recursive, a.recursive_difference(b));
+            }
+        }
     }
 
     #[test]

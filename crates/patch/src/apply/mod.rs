@@ -95,16 +95,24 @@ fn strip_set() -> FieldSet {
 
 /// The part of a field set a writer of `subresource` can own: the main resource owns
 /// everything but `status`, the status subresource only `status`.
-fn ownable(set: &FieldSet, subresource: &str) -> FieldSet {
-    let set = set.difference(&strip_set());
+fn ownable(mut set: FieldSet, subresource: &str) -> FieldSet {
+    set.subtract(&strip_set());
     let status = PE::Field("status".to_string());
     if subresource == "status" {
         set.only(&status)
     } else {
         let mut ignored = FieldSet::new();
         ignored.insert(&[status]);
-        set.recursive_difference(&ignored)
+        set.subtract_recursive(&ignored);
+        set
     }
+}
+
+/// The fields a write added or modified that a manager can own.
+fn changed_fields(cmp: typed::Comparison, subresource: &str) -> (FieldSet, FieldSet) {
+    let mut changed = cmp.added;
+    changed.union_with(cmp.modified);
+    (ownable(changed, subresource), cmp.removed)
 }
 
 fn api_version_of(obj: &Value) -> &str {
@@ -137,10 +145,10 @@ pub fn track_update(old: Option<&Value>, new: &Value, opts: &UpdateOptions<'_>) 
         None => typed::skeleton(ty),
     };
     let mut out = managed_fields::strip(new);
-    let cmp = typed::compare(&old_clean, &out, ty);
-    let changed = ownable(&cmp.added.union(&cmp.modified), opts.subresource);
+    let (changed, removed) = changed_fields(typed::compare(&old_clean, &out, ty), opts.subresource);
     for e in entries.iter_mut() {
-        e.fields = e.fields.difference(&changed).difference(&cmp.removed);
+        e.fields.subtract(&changed);
+        e.fields.subtract(&removed);
     }
     if !changed.is_empty() {
         let api_version = api_version_of(new);
@@ -159,7 +167,7 @@ pub fn track_update(old: Option<&Value>, new: &Value, opts: &UpdateOptions<'_>) 
                 entries.len() - 1
             }
         };
-        entries[pos].fields = entries[pos].fields.union(&changed);
+        entries[pos].fields.union_with(changed);
         entries[pos].time = Some(opts.time.to_string());
     }
     managed_fields::store(&mut out, entries);
@@ -201,11 +209,11 @@ pub fn apply(
             api_version_of(l),
             opts.subresource,
         );
-        before.fields = ownable(&typed::to_field_set(&live_clean, ty), opts.subresource);
+        before.fields = ownable(typed::to_field_set(&live_clean, ty), opts.subresource);
         entries.push(before);
     }
 
-    let config_set = ownable(&typed::to_field_set(applied, ty), opts.subresource);
+    let config_set = ownable(typed::to_field_set(applied, ty), opts.subresource);
     let mut merged =
         merge::merge(Some(&live_clean), applied, ty).unwrap_or_else(|| Value::Object(Map::new()));
     let me = match entries
@@ -232,8 +240,8 @@ pub fn apply(
         merge::prune(&mut merged, ty, &last_set, Some(&owned));
     }
 
-    let cmp = typed::compare(&live_clean, &merged, ty);
-    let changed = ownable(&cmp.added.union(&cmp.modified), opts.subresource);
+    let (changed, removed) =
+        changed_fields(typed::compare(&live_clean, &merged, ty), opts.subresource);
     let mut found: Vec<(usize, FieldSet)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if i == me {
@@ -268,11 +276,11 @@ pub fn apply(
         return Err(ApplyError::Conflicts(blocking));
     }
     for (i, set) in found {
-        entries[i].fields = entries[i].fields.difference(&set);
+        entries[i].fields.subtract(&set);
     }
     for (i, e) in entries.iter_mut().enumerate() {
         if i != me {
-            e.fields = e.fields.difference(&cmp.removed);
+            e.fields.subtract(&removed);
         }
     }
     if merged != live_clean {
