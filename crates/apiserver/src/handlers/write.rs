@@ -176,13 +176,15 @@ async fn create_object(
     } else {
         None
     };
+    // A Service's allocations are given back if the write fails, so only it keeps a copy.
+    let allocated = is_service(info).then(|| object.clone());
     let created = server
         .registry
         .store
-        .create(info, target.namespace, &name, object.clone(), lease)
+        .create(info, target.namespace, &name, object, lease)
         .await;
-    if created.is_err() && is_service(info) {
-        server.registry.services().release_all(&object).await;
+    if let (Err(_), Some(service)) = (&created, &allocated) {
+        server.registry.services().release_all(service).await;
     }
     created
 }
