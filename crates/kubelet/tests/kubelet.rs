@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use apiserver::ServeOptions;
 use fake_cri::FakeRuntime;
+use k8s_cri::v1 as cri;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -36,6 +37,8 @@ struct Harness {
     client: kube::Client,
     runtime: FakeRuntime,
     cancel: CancellationToken,
+    /// Stops the kubelet alone (the API server and the runtime keep running).
+    kubelet_cancel: CancellationToken,
     _dir: tempfile::TempDir,
 }
 
@@ -72,11 +75,17 @@ async fn start() -> Harness {
     options.pod_log_dir = dir.path().join("pods-logs");
     options.kubelet_port = 0;
     options.status_interval = Duration::from_secs(2);
-    tokio::spawn(kubelet::run(client.clone(), options, cancel.clone()));
+    let kubelet_cancel = cancel.child_token();
+    tokio::spawn(kubelet::run(
+        client.clone(),
+        options,
+        kubelet_cancel.clone(),
+    ));
     Harness {
         client,
         runtime,
         cancel,
+        kubelet_cancel,
         _dir: dir,
     }
 }
@@ -246,6 +255,27 @@ async fn pod_runs_and_deleting_it_removes_sandbox_and_object() {
     })
     .await;
     assert!(h.runtime.state.lock().unwrap().sandboxes.is_empty());
+}
+
+#[tokio::test]
+async fn a_stopping_kubelet_leaves_its_pods_running() {
+    let h = start().await;
+    set_pod_cidr(&h.client).await;
+    create_pod(&h.client, "stays", "Always", &["sleep 3600"]).await;
+    pod_where(&h.client, "stays", "stays running", |p| {
+        phase(p) == "Running"
+    })
+    .await;
+    // The kubelet stops (as an agent does on SIGTERM, to be restarted) while the process, and
+    // so the pod workers' tasks, may still run for a moment.
+    h.kubelet_cancel.cancel();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let state = h.runtime.state.lock().unwrap();
+    assert!(state
+        .containers
+        .values()
+        .all(|c| c.state == cri::ContainerState::ContainerRunning));
+    assert!(!state.sandboxes.is_empty() && state.sandboxes.values().all(|s| s.ready));
 }
 
 #[tokio::test]

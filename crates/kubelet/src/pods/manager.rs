@@ -84,7 +84,14 @@ impl Workers {
 
     fn gone(&mut self, uid: &str) {
         if let Some(tx) = self.by_uid.get(uid) {
-            let _ = tx.try_send(WorkerMessage::Gone);
+            // Unlike an update, this message must not be lost to a full queue.
+            if let Err(mpsc::error::TrySendError::Full(message)) = tx.try_send(WorkerMessage::Gone)
+            {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(message).await;
+                });
+            }
         }
     }
 

@@ -156,7 +156,13 @@ pub async fn run_pod_worker(
         tokio::select! {
             message = messages.recv() => match message {
                 Some(message) => worker.receive(message, &mut gone),
-                None => gone = true,
+                // The kubelet is stopping (its pod manager is gone), not the pod: leave the pod
+                // running for the next kubelet to adopt, as upstream's does across restarts.
+                // Only `Gone` stops a pod.
+                None => {
+                    worker.probes.stop_all();
+                    return;
+                }
             },
             _ = wake.recv() => {}
             _ = tokio::time::sleep(resync) => {}
