@@ -133,6 +133,32 @@ pub fn list_metadata(
     Value::Object(meta)
 }
 
+/// A JSON list assembled from items already serialized; `size` is a guess at their total length.
+fn json_list<T: AsRef<[u8]>>(
+    kind: &str,
+    api_version: &str,
+    meta: &Value,
+    size: usize,
+    items: impl Iterator<Item = T>,
+) -> HttpResponse {
+    let mut out = BytesMut::with_capacity(size + 256);
+    out.put_slice(b"{\"kind\":\"");
+    out.put_slice(kind.as_bytes());
+    out.put_slice(b"\",\"apiVersion\":\"");
+    out.put_slice(api_version.as_bytes());
+    out.put_slice(b"\",\"metadata\":");
+    out.put_slice(&serde_json::to_vec(meta).unwrap_or_default());
+    out.put_slice(b",\"items\":[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(item.as_ref());
+    }
+    out.put_slice(b"]}");
+    json_bytes_response(200, out.freeze())
+}
+
 /// A list of objects. JSON object lists are concatenated from the cached bytes.
 pub fn list_response(
     ctx: &RequestContext,
@@ -142,23 +168,9 @@ pub fn list_response(
 ) -> HttpResponse {
     match (ctx.accept.representation, ctx.accept.encoding) {
         (Representation::Object, Encoding::Json) => {
-            let total: usize = objects.iter().map(|o| o.json.len() + 1).sum();
-            let mut out = BytesMut::with_capacity(total + 256);
-            out.put_slice(b"{\"kind\":\"");
-            out.put_slice(info.list_kind().as_bytes());
-            out.put_slice(b"\",\"apiVersion\":\"");
-            out.put_slice(info.api_version().as_bytes());
-            out.put_slice(b"\",\"metadata\":");
-            out.put_slice(&serde_json::to_vec(&meta).unwrap_or_default());
-            out.put_slice(b",\"items\":[");
-            for (i, object) in objects.iter().enumerate() {
-                if i > 0 {
-                    out.put_u8(b',');
-                }
-                out.put_slice(&object.json);
-            }
-            out.put_slice(b"]}");
-            json_bytes_response(200, out.freeze())
+            let size: usize = objects.iter().map(|o| o.json.len() + 1).sum();
+            let items = objects.iter().map(|o| o.json.clone());
+            json_list(&info.list_kind(), &info.api_version(), &meta, size, items)
         }
         (Representation::Object, encoding @ (Encoding::Yaml | Encoding::Protobuf)) => {
             let list = json!({
@@ -170,20 +182,15 @@ pub fn list_response(
             value_response(200, &list, encoding)
         }
         (Representation::PartialObjectMetadata, Encoding::Json) => {
-            let mut out = BytesMut::with_capacity(
-                objects.iter().map(|o| o.json.len() / 2).sum::<usize>() + 256,
-            );
-            out.put_slice(b"{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
-            out.put_slice(&serde_json::to_vec(&meta).unwrap_or_default());
-            out.put_slice(b",\"items\":[");
-            for (i, object) in objects.iter().enumerate() {
-                if i > 0 {
-                    out.put_u8(b',');
-                }
-                out.put_slice(&object.partial_metadata_json());
-            }
-            out.put_slice(b"]}");
-            json_bytes_response(200, out.freeze())
+            let size: usize = objects.iter().map(|o| o.json.len() / 2).sum();
+            let items = objects.iter().map(|o| o.partial_metadata_json());
+            json_list(
+                "PartialObjectMetadataList",
+                "meta.k8s.io/v1",
+                &meta,
+                size,
+                items,
+            )
         }
         (Representation::PartialObjectMetadata, encoding) => {
             let list = json!({

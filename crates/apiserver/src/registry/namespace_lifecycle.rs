@@ -1,6 +1,7 @@
 //! Upstream's NamespaceLifecycle admission: nothing is created in a namespace that does not exist
 //! or is being terminated.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use api::ResourceInfo;
@@ -14,16 +15,9 @@ fn namespaces() -> Result<&'static ResourceInfo, ApiError> {
         .ok_or_else(|| ApiError::internal("namespaces are not in the catalog"))
 }
 
+/// A namespace read from storage: the same rule as a cached one's [`LifecycleView`].
 fn is_terminating(namespace: &Value) -> bool {
-    namespace
-        .get("metadata")
-        .and_then(|m| m.get("deletionTimestamp"))
-        .is_some()
-        || namespace
-            .get("status")
-            .and_then(|s| s.get("phase"))
-            .and_then(Value::as_str)
-            == Some("Terminating")
+    LifecycleView::deserialize(namespace).is_ok_and(|view| view.terminating())
 }
 
 /// What this admission reads of a cached namespace, parsed without the rest of it (every
