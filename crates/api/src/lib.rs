@@ -14,6 +14,7 @@ pub mod quantity;
 pub mod selector;
 pub mod table;
 pub mod validation;
+pub mod without_managed_fields;
 
 pub use catalog::{GroupInfo, NameRule, ResourceInfo, Subresource};
 pub use field_error::{ErrorType, FieldError};

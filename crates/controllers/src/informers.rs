@@ -6,21 +6,24 @@
 //! joins late (a restarted controller) first sees every object already in the store.
 //!
 //! The cached objects carry no `metadata.managedFields`: no controller reads them, they are a
-//! large part of every object, and an update that omits them keeps the stored ones. Cached Pods
-//! carry no `spec.volumes` either (see [`trim_pod`]): a controller that needs a pod's volumes
+//! large part of every object, and an update that omits them keeps the stored ones. They are
+//! skipped while the watch is decoded ([`WithoutManagedFields`]), not parsed and dropped. Cached Pods
+//! carry no `spec.volumes` either (see [`trim_pod_volumes`]): a controller that needs a pod's volumes
 //! reads the pod from the API or runs its own watch.
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_broadcast::{InactiveReceiver, Sender};
-use futures::{stream, Stream, StreamExt};
+use futures::{stream, Stream, StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
+
+use api::without_managed_fields::WithoutManagedFields;
 
 use crate::owner_index::OwnerIndex;
 
@@ -63,17 +66,12 @@ impl Informers {
         Self {
             pods: SharedInformer::spawn(
                 Api::all(client.clone()),
-                trim_pod,
+                trim_pod_volumes,
                 Some(pod_owners.clone()),
                 cancel.clone(),
             ),
             pod_owners,
-            nodes: SharedInformer::spawn(
-                Api::all(client),
-                without_managed_fields,
-                None,
-                cancel.clone(),
-            ),
+            nodes: SharedInformer::spawn(Api::all(client), |_| {}, None, cancel.clone()),
         }
     }
 }
@@ -114,19 +112,23 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone + Default + Send + Sync,
 {
     /// Start the watch of `api` as its own task; it runs until `cancel` fires. `trim` drops what
-    /// no subscriber reads from each object before it is stored; `owners`, when given, indexes
-    /// the cached objects by controller.
+    /// else no subscriber reads from each object before it is stored; `owners`, when given,
+    /// indexes the cached objects by controller.
     pub fn spawn(
-        api: Api<K>,
+        api: Api<WithoutManagedFields<K>>,
         trim: fn(&mut K),
         owners: Option<Arc<OwnerIndex>>,
         cancel: CancellationToken,
-    ) -> Self {
+    ) -> Self
+    where
+        WithoutManagedFields<K>: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    {
         let (store, writer) = reflector::store();
         let (mut sender, receiver) = async_broadcast::broadcast(CHANGE_BUFFER);
         sender.set_await_active(false);
         let watch = watcher(api, watcher::Config::default())
             .default_backoff()
+            .map_ok(unwrap_event)
             .modify(trim)
             .reflect(writer);
         let index = Indexing {
@@ -175,18 +177,23 @@ where
     }
 }
 
-/// Drops `metadata.managedFields`, which only the API server and appliers read.
-pub fn without_managed_fields<K: Resource>(object: &mut K) {
-    object.meta_mut().managed_fields = None;
+/// The watch event of a decoded object.
+fn unwrap_event<K>(event: watcher::Event<WithoutManagedFields<K>>) -> watcher::Event<K> {
+    match event {
+        watcher::Event::Apply(object) => watcher::Event::Apply(object.0),
+        watcher::Event::Delete(object) => watcher::Event::Delete(object.0),
+        watcher::Event::Init => watcher::Event::Init,
+        watcher::Event::InitApply(object) => watcher::Event::InitApply(object.0),
+        watcher::Event::InitDone => watcher::Event::InitDone,
+    }
 }
 
-/// [`without_managed_fields`], and the pod's volumes. As typed structs a pod's volumes take
+/// Drops the pod's volumes. As typed structs a pod's volumes take
 /// more memory than the rest of its spec (every volume source is an inline field of `Volume`):
 /// about 5 KB of the 15 KB a typical pod takes, for the service account token volume alone. No
 /// controller reads them from the store: the StatefulSet controller writes volumes into the pods
 /// it creates from its template, it does not compare them.
-pub fn trim_pod(pod: &mut Pod) {
-    without_managed_fields(pod);
+pub fn trim_pod_volumes(pod: &mut Pod) {
     if let Some(spec) = pod.spec.as_mut() {
         spec.volumes = None;
     }
@@ -252,7 +259,7 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
 
     #[test]
-    fn trimmed_pods_keep_everything_but_managed_fields_and_volumes() {
+    fn trimmed_pods_keep_everything_but_volumes() {
         let mut pod = Pod {
             metadata: ObjectMeta {
                 name: Some("p".into()),
@@ -269,8 +276,8 @@ mod tests {
             }),
             status: None,
         };
-        trim_pod(&mut pod);
-        assert!(pod.metadata.managed_fields.is_none());
+        trim_pod_volumes(&mut pod);
+        assert!(pod.metadata.managed_fields.is_some());
         let spec = pod.spec.expect("spec stays");
         assert!(spec.volumes.is_none());
         assert_eq!(spec.node_name.as_deref(), Some("n1"));

@@ -5,10 +5,11 @@ use std::fmt::Debug;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use api::without_managed_fields::WithoutManagedFields;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
@@ -63,17 +64,18 @@ impl Watched for PriorityClass {
 }
 
 /// Forwards one kind's watch until cancelled; a failed watch is retried after a pause.
-async fn forward<K>(api: Api<K>, tx: Sender<Message>, cancel: CancellationToken)
-where
+async fn forward<K>(
+    api: Api<WithoutManagedFields<K>>,
+    tx: Sender<Message>,
+    cancel: CancellationToken,
+) where
     K: Watched,
-    K::DynamicType: Default,
+    WithoutManagedFields<K>: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     let config = watcher::Config::default().page_size(5000);
     // Only the API server and appliers read managedFields; as parsed JSON trees they are bigger
-    // than the rest of a pod or node, so they go before anything is kept.
-    let mut stream = watcher(api, config)
-        .modify(|object| object.meta_mut().managed_fields = None)
-        .boxed();
+    // than the rest of a pod or node, so they are skipped while decoding.
+    let mut stream = watcher(api, config).boxed();
     let mut seen: Option<HashSet<String>> = None;
     loop {
         let event = tokio::select! {
@@ -91,7 +93,7 @@ where
                 seen = Some(HashSet::new());
                 continue;
             }
-            Some(Ok(watcher::Event::InitApply(object))) => {
+            Some(Ok(watcher::Event::InitApply(WithoutManagedFields(object)))) => {
                 if let Some(seen) = seen.as_mut() {
                     seen.insert(object.key());
                 }
@@ -101,8 +103,8 @@ where
                 kind: K::KIND,
                 seen: seen.take().unwrap_or_default(),
             },
-            Some(Ok(watcher::Event::Apply(object))) => object.applied(),
-            Some(Ok(watcher::Event::Delete(object))) => object.deleted(),
+            Some(Ok(watcher::Event::Apply(WithoutManagedFields(object)))) => object.applied(),
+            Some(Ok(watcher::Event::Delete(WithoutManagedFields(object)))) => object.deleted(),
         };
         if tx.send(message).is_err() {
             return;
@@ -118,15 +120,19 @@ pub fn spawn(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     vec![
         tokio::spawn(forward(
-            Api::<PriorityClass>::all(client.clone()),
+            Api::<WithoutManagedFields<PriorityClass>>::all(client.clone()),
             tx.clone(),
             cancel.clone(),
         )),
         tokio::spawn(forward(
-            Api::<Node>::all(client.clone()),
+            Api::<WithoutManagedFields<Node>>::all(client.clone()),
             tx.clone(),
             cancel.clone(),
         )),
-        tokio::spawn(forward(Api::<Pod>::all(client), tx, cancel)),
+        tokio::spawn(forward(
+            Api::<WithoutManagedFields<Pod>>::all(client),
+            tx,
+            cancel,
+        )),
     ]
 }

@@ -7,10 +7,11 @@ mod decision;
 mod effects;
 mod graph;
 mod monitored_resources;
+mod watched_metadata;
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DynamicObject, PartialObjectMeta};
+use kube::api::Api;
 use kube::runtime::{watcher, WatchStreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +20,7 @@ use crate::context::ControllerContext;
 use crate::error::ControllerError;
 use collector::Collector;
 use monitored_resources::MonitoredResources;
+use watched_metadata::WatchedMetadata;
 
 /// A change seen by one resource's watch.
 pub enum GraphEvent {
@@ -37,7 +39,7 @@ pub async fn run(
     let (events, received) = mpsc::unbounded_channel();
     let watches = cancel.child_token();
     for (index, monitored_resource) in monitored.resources.iter().enumerate() {
-        let api: Api<PartialObjectMeta<DynamicObject>> =
+        let api: Api<WatchedMetadata> =
             Api::all_with(context.client.clone(), &monitored_resource.resource);
         tokio::spawn(forward_changes(index, api, events.clone(), watches.clone()));
     }
@@ -50,7 +52,7 @@ pub async fn run(
 
 async fn forward_changes(
     index: usize,
-    api: Api<PartialObjectMeta<DynamicObject>>,
+    api: Api<WatchedMetadata>,
     events: mpsc::UnboundedSender<GraphEvent>,
     cancel: CancellationToken,
 ) {
@@ -69,14 +71,14 @@ async fn forward_changes(
                 continue;
             }
             Some(Ok(watcher::Event::Apply(object))) => {
-                GraphEvent::Upsert(index, Box::new(object.metadata))
+                GraphEvent::Upsert(index, Box::new(object.0.metadata))
             }
             Some(Ok(watcher::Event::Delete(object))) => {
-                GraphEvent::Delete(Box::new(object.metadata))
+                GraphEvent::Delete(Box::new(object.0.metadata))
             }
             Some(Ok(watcher::Event::Init)) => GraphEvent::InitStarted(index),
             Some(Ok(watcher::Event::InitApply(object))) => {
-                GraphEvent::InitApply(index, Box::new(object.metadata))
+                GraphEvent::InitApply(index, Box::new(object.0.metadata))
             }
             Some(Ok(watcher::Event::InitDone)) => GraphEvent::InitDone(index),
         };

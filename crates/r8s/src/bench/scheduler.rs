@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use api::without_managed_fields::WithoutManagedFields;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{
     Container, Namespace, Node, NodeCondition, NodeStatus, Pod, PodSpec, ResourceRequirements,
@@ -179,7 +180,7 @@ async fn create_nodes(client: &kube::Client, args: &SchedulerBenchArgs) -> anyho
 
 /// Records when each pod was first seen bound.
 async fn watch_bindings(
-    pods: Api<Pod>,
+    pods: Api<WithoutManagedFields<Pod>>,
     bound: Arc<Mutex<HashMap<String, Instant>>>,
     ready: tokio::sync::oneshot::Sender<()>,
 ) -> anyhow::Result<()> {
@@ -195,7 +196,8 @@ async fn watch_bindings(
         }
         while let Some(event) = stream.try_next().await? {
             let pod = match event {
-                WatchEvent::Added(pod) | WatchEvent::Modified(pod) => pod,
+                WatchEvent::Added(WithoutManagedFields(pod))
+                | WatchEvent::Modified(WithoutManagedFields(pod)) => pod,
                 WatchEvent::Bookmark(bookmark) => {
                     resource_version = bookmark.metadata.resource_version;
                     continue;
@@ -285,7 +287,8 @@ async fn measure(client: &kube::Client, args: &SchedulerBenchArgs) -> anyhow::Re
     // Let the scheduler's node watch catch up before the clock starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    // The bench shares the machine with the server: it decodes no managedFields it never reads.
+    let pods: Api<WithoutManagedFields<Pod>> = Api::namespaced(client.clone(), NAMESPACE);
     let bound: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let watch = tokio::spawn(watch_bindings(pods.clone(), bound.clone(), ready_tx));
@@ -299,9 +302,12 @@ async fn measure(client: &kube::Client, args: &SchedulerBenchArgs) -> anyhow::Re
         async move {
             let name = format!("bench-pod-{i}");
             let at = Instant::now();
-            pods.create(&PostParams::default(), &bench_pod(name.clone()))
-                .await
-                .context("creating pod")?;
+            pods.create(
+                &PostParams::default(),
+                &WithoutManagedFields(bench_pod(name.clone())),
+            )
+            .await
+            .context("creating pod")?;
             if let Ok(mut created) = created.lock() {
                 created.insert(name, at);
             }

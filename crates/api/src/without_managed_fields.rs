@@ -1,0 +1,444 @@
+//! Decoding an object without parsing its `metadata.managedFields`.
+//!
+//! Only the API server and server-side apply read managed fields, yet a watcher that decodes a
+//! pod into typed values spends about half its time on them: each entry's `fieldsV1` becomes a
+//! tree of JSON values. [`deserialize`] hands the target type a view of the document in which
+//! the top-level `metadata` object has no `managedFields` key; the skipped value is scanned
+//! without building anything. Upstream's controllers and scheduler drop the field from their
+//! informers' objects too (after decoding).
+//!
+//! [`WithoutManagedFields`] wraps a resource type so a typed client (kube's `Api`) decodes lists
+//! and watch events this way.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde::Deserialize;
+
+const METADATA: &str = "metadata";
+const MANAGED_FIELDS: &str = "managedFields";
+
+/// Deserializes a `T` from `deserializer` as if the document's `metadata.managedFields` were absent.
+pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(Filtered {
+        inner: deserializer,
+        depth: Depth::Object,
+    })
+}
+
+/// A resource decoded by [`deserialize`]; the wrapped object has `managed_fields: None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WithoutManagedFields<K>(pub K);
+
+impl<K> WithoutManagedFields<K> {
+    pub fn into_inner(self) -> K {
+        self.0
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for WithoutManagedFields<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize(deserializer).map(Self)
+    }
+}
+
+/// Written as the wrapped object (clients that create through the wrapper send it unchanged).
+impl<K: serde::Serialize> serde::Serialize for WithoutManagedFields<K> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<K: k8s_openapi::Resource> k8s_openapi::Resource for WithoutManagedFields<K> {
+    const API_VERSION: &'static str = K::API_VERSION;
+    const GROUP: &'static str = K::GROUP;
+    const KIND: &'static str = K::KIND;
+    const VERSION: &'static str = K::VERSION;
+    const URL_PATH_SEGMENT: &'static str = K::URL_PATH_SEGMENT;
+    type Scope = K::Scope;
+}
+
+impl<K: k8s_openapi::Metadata> k8s_openapi::Metadata for WithoutManagedFields<K> {
+    type Ty = K::Ty;
+
+    fn metadata(&self) -> &Self::Ty {
+        self.0.metadata()
+    }
+
+    fn metadata_mut(&mut self) -> &mut Self::Ty {
+        self.0.metadata_mut()
+    }
+}
+
+/// Where in the document a map is: the object itself, or its `metadata`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Object,
+    Metadata,
+}
+
+/// The deserializer of a value at `depth`: maps it yields are filtered.
+struct Filtered<D> {
+    inner: D,
+    depth: Depth,
+}
+
+/// Forwards a `deserialize_*` method, wrapping the visitor so maps it visits are filtered.
+macro_rules! forward_filtered {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+                self.inner.$method($($arg,)* FilteringVisitor { inner: visitor, depth: self.depth })
+            }
+        )*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Filtered<D> {
+    type Error = D::Error;
+
+    forward_filtered!(
+        deserialize_any(),
+        deserialize_bool(),
+        deserialize_i8(),
+        deserialize_i16(),
+        deserialize_i32(),
+        deserialize_i64(),
+        deserialize_i128(),
+        deserialize_u8(),
+        deserialize_u16(),
+        deserialize_u32(),
+        deserialize_u64(),
+        deserialize_u128(),
+        deserialize_f32(),
+        deserialize_f64(),
+        deserialize_char(),
+        deserialize_str(),
+        deserialize_string(),
+        deserialize_bytes(),
+        deserialize_byte_buf(),
+        deserialize_option(),
+        deserialize_unit(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_seq(),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_map(),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+        deserialize_identifier(),
+        deserialize_ignored_any(),
+    );
+
+    fn is_human_readable(&self) -> bool {
+        self.inner.is_human_readable()
+    }
+}
+
+/// A visitor that hands maps on as [`FilteredMap`]s and everything else through unchanged.
+struct FilteringVisitor<V> {
+    inner: V,
+    depth: Depth,
+}
+
+/// Forwards `visit_*` methods that take one plain value.
+macro_rules! forward_values {
+    ($($method:ident($ty:ty)),* $(,)?) => {
+        $(
+            fn $method<E: de::Error>(self, value: $ty) -> Result<Self::Value, E> {
+                self.inner.$method(value)
+            }
+        )*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for FilteringVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        self.inner.expecting(formatter)
+    }
+
+    forward_values!(
+        visit_bool(bool),
+        visit_i8(i8),
+        visit_i16(i16),
+        visit_i32(i32),
+        visit_i64(i64),
+        visit_i128(i128),
+        visit_u8(u8),
+        visit_u16(u16),
+        visit_u32(u32),
+        visit_u64(u64),
+        visit_u128(u128),
+        visit_f32(f32),
+        visit_f64(f64),
+        visit_char(char),
+        visit_str(&str),
+        visit_borrowed_str(&'de str),
+        visit_string(String),
+        visit_bytes(&[u8]),
+        visit_borrowed_bytes(&'de [u8]),
+        visit_byte_buf(Vec<u8>),
+    );
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.inner.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.inner.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.inner.visit_some(Filtered {
+            inner: deserializer,
+            depth: self.depth,
+        })
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        self.inner.visit_newtype_struct(Filtered {
+            inner: deserializer,
+            depth: self.depth,
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        self.inner.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.inner.visit_map(FilteredMap {
+            inner: map,
+            depth: self.depth,
+            next_is_metadata: false,
+        })
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        self.inner.visit_enum(data)
+    }
+}
+
+/// A map at `depth`: in the object, the `metadata` value is filtered in turn; in the metadata,
+/// the `managedFields` entry is skipped.
+struct FilteredMap<A> {
+    inner: A,
+    depth: Depth,
+    /// The key just returned was the object's `metadata`.
+    next_is_metadata: bool,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteredMap<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        loop {
+            let Some(key) = self.inner.next_key_seed(KeyText)? else {
+                return Ok(None);
+            };
+            if self.depth == Depth::Metadata && key == MANAGED_FIELDS {
+                self.inner.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            self.next_is_metadata = self.depth == Depth::Object && key == METADATA;
+            return match key {
+                Cow::Borrowed(text) => seed
+                    .deserialize(de::value::BorrowedStrDeserializer::<A::Error>::new(text))
+                    .map(Some),
+                Cow::Owned(text) => seed
+                    .deserialize(de::value::StringDeserializer::<A::Error>::new(text))
+                    .map(Some),
+            };
+        }
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, Self::Error> {
+        if std::mem::take(&mut self.next_is_metadata) {
+            self.inner.next_value_seed(FilteredSeed {
+                inner: seed,
+                depth: Depth::Metadata,
+            })
+        } else {
+            self.inner.next_value_seed(seed)
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+/// A map key as text, borrowed from the input when it can be.
+struct KeyText;
+
+impl<'de> DeserializeSeed<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(value))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(value.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(value))
+    }
+}
+
+/// A seed whose deserializer filters maps at `depth`.
+struct FilteredSeed<S> {
+    inner: S,
+    depth: Depth,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for FilteredSeed<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.inner.deserialize(Filtered {
+            inner: deserializer,
+            depth: self.depth,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::Pod;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use serde_json::json;
+
+    use super::*;
+
+    fn pod_json() -> serde_json::Value {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "web",
+                "namespace": "default",
+                "labels": {"app": "web", "managedFields": "a label, kept"},
+                "managedFields": [{
+                    "manager": "kubectl",
+                    "operation": "Update",
+                    "apiVersion": "v1",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}}}
+                }],
+                "annotations": {"note": "after the skipped key"}
+            },
+            "spec": {
+                "containers": [{"name": "main", "image": "busybox"}],
+                "nodeSelector": {"metadata": "not the object's", "managedFields": "kept"}
+            },
+            "status": {"phase": "Pending"}
+        })
+    }
+
+    #[test]
+    fn the_object_decodes_as_before_without_managed_fields() {
+        let text = pod_json().to_string();
+        let trimmed: WithoutManagedFields<Pod> = serde_json::from_str(&text).unwrap();
+        let mut whole: Pod = serde_json::from_str(&text).unwrap();
+        assert!(whole.metadata.managed_fields.is_some());
+        whole.metadata.managed_fields = None;
+        assert_eq!(trimmed.0, whole);
+    }
+
+    #[test]
+    fn only_the_top_level_metadata_is_filtered() {
+        let text = pod_json().to_string();
+        let pod = serde_json::from_str::<WithoutManagedFields<Pod>>(&text)
+            .unwrap()
+            .into_inner();
+        let labels = pod.metadata.labels.unwrap();
+        assert_eq!(labels["managedFields"], "a label, kept");
+        let selector = pod.spec.unwrap().node_selector.unwrap();
+        assert_eq!(selector["metadata"], "not the object's");
+        assert_eq!(selector["managedFields"], "kept");
+    }
+
+    #[test]
+    fn escaped_keys_are_read_as_owned_text() {
+        // "\u006d" is "m": the key is still "managedFields" once unescaped.
+        let text = r#"{"metadata":{"name":"a","\u006danagedFields":[{"manager":"x"}],"uid":"u"}}"#;
+        let meta: WithoutManagedFields<WrappedMeta> = serde_json::from_str(text).unwrap();
+        assert_eq!(meta.0.metadata.name.as_deref(), Some("a"));
+        assert_eq!(meta.0.metadata.uid.as_deref(), Some("u"));
+        assert_eq!(meta.0.metadata.managed_fields, None);
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct WrappedMeta {
+        metadata: ObjectMeta,
+    }
+
+    #[test]
+    fn flattened_and_buffered_types_are_filtered_too() {
+        // serde buffers every entry of a struct with a flattened field before decoding it.
+        #[derive(Deserialize)]
+        struct WithFlatten {
+            #[serde(flatten)]
+            _rest: std::collections::BTreeMap<String, serde_json::Value>,
+            metadata: ObjectMeta,
+        }
+        let text = pod_json().to_string();
+        let object: WithFlatten =
+            deserialize(&mut serde_json::Deserializer::from_str(&text)).unwrap();
+        assert_eq!(object.metadata.managed_fields, None);
+        assert_eq!(object.metadata.name.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn lists_and_values_pass_through() {
+        let text = json!({"metadata": {"managedFields": 1}, "items": [1, 2]}).to_string();
+        let value: serde_json::Value =
+            deserialize(&mut serde_json::Deserializer::from_str(&text)).unwrap();
+        assert_eq!(value, json!({"metadata": {}, "items": [1, 2]}));
+        let list: Vec<WithoutManagedFields<WrappedMeta>> = serde_json::from_str(
+            r#"[{"metadata":{"name":"a","managedFields":[]}},{"metadata":{"name":"b"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].0.metadata.name.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn errors_in_the_skipped_value_are_still_errors() {
+        let text = r#"{"metadata":{"managedFields":[1,}}"#;
+        assert!(serde_json::from_str::<WithoutManagedFields<WrappedMeta>>(text).is_err());
+    }
+}
