@@ -161,7 +161,7 @@ async fn create_object(
             subresource: "",
             schema: &schema,
         };
-        object = patch::apply::track_update(None, &object, &options);
+        object = patch::apply::track_update(None, object, &options);
     }
     if dry_run {
         return Ok(object);
@@ -291,7 +291,7 @@ pub async fn guaranteed_update(
                 subresource,
                 schema: &schema,
             };
-            new = patch::apply::track_update(Some(old), &new, &options);
+            new = patch::apply::track_update(Some(old), new, &options);
         }
         if equal_but_resource_version(&new, old) {
             return Ok(Updated {

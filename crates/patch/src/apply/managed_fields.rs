@@ -136,10 +136,15 @@ pub fn encode(mut entries: Vec<ManagedEntry>) -> Value {
 /// Remove `metadata.managedFields` from an object.
 pub fn strip(obj: &Value) -> Value {
     let mut out = obj.clone();
-    if let Some(Value::Object(meta)) = out.get_mut("metadata") {
+    remove(&mut out);
+    out
+}
+
+/// Drops `metadata.managedFields` from `obj` in place.
+pub fn remove(obj: &mut Value) {
+    if let Some(Value::Object(meta)) = obj.get_mut("metadata") {
         meta.remove("managedFields");
     }
-    out
 }
 
 /// Store entries in `metadata.managedFields` (removing the field when there are none).

@@ -132,26 +132,32 @@ fn last_applied(obj: &Value) -> Option<&str> {
 /// other entry; fields it removes leave every entry. If `new` carries decodable, non-empty
 /// managedFields (a client editing them, as `kubectl apply --server-side` does when migrating
 /// from client-side apply) those are the starting point, else `old`'s are.
-pub fn track_update(old: Option<&Value>, new: &Value, opts: &UpdateOptions<'_>) -> Value {
+pub fn track_update(old: Option<&Value>, new: Value, opts: &UpdateOptions<'_>) -> Value {
     let ty = opts.schema.root();
-    let from_new = managed_fields::decode(new)
+    let from_new = managed_fields::decode(&new)
         .ok()
         .filter(|e| !e.is_empty() && opts.subresource.is_empty());
     let mut entries = from_new
         .or_else(|| old.and_then(|o| managed_fields::decode(o).ok()))
         .unwrap_or_default();
+    let mut out = new;
+    managed_fields::remove(&mut out);
+    // The comparison skips managedFields, so the old object is compared as it is.
+    let skeleton;
     let old_clean = match old {
-        Some(o) => managed_fields::strip(o),
-        None => typed::skeleton(ty),
+        Some(o) => o,
+        None => {
+            skeleton = typed::skeleton(ty);
+            &skeleton
+        }
     };
-    let mut out = managed_fields::strip(new);
-    let (changed, removed) = changed_fields(typed::compare(&old_clean, &out, ty), opts.subresource);
+    let (changed, removed) = changed_fields(typed::compare(old_clean, &out, ty), opts.subresource);
     for e in entries.iter_mut() {
         e.fields.subtract(&changed);
         e.fields.subtract(&removed);
     }
     if !changed.is_empty() {
-        let api_version = api_version_of(new);
+        let api_version = api_version_of(&out);
         let pos = match entries
             .iter()
             .position(|e| e.is(opts.manager, UPDATE, api_version, opts.subresource))

@@ -43,7 +43,7 @@ fn update(old: Option<&Value>, new: &Value, manager: &str, subresource: &str) ->
     let schema = schema();
     track_update(
         old,
-        new,
+        new.clone(),
         &UpdateOptions {
             manager,
             time: T2,

@@ -78,7 +78,14 @@ fn walk_set(value: &Value, ty: Ty, path: &mut Path, out: &mut FieldSet) {
     }
 }
 
-/// Fields added, changed and removed between two versions of an object.
+/// `metadata.managedFields` is bookkeeping about fields, never a field anyone manages.
+fn is_managed_fields(parent: &Path, key: &str) -> bool {
+    key == "managedFields"
+        && matches!(parent.as_slice(), [PathElement::Field(field)] if field == "metadata")
+}
+
+/// Fields added, changed and removed between two versions of an object (whose
+/// `metadata.managedFields` are not compared).
 #[derive(Debug, Default)]
 pub struct Comparison {
     pub added: FieldSet,
@@ -114,6 +121,9 @@ fn walk_compare(
         let l = lhs.and_then(Value::as_object).unwrap_or(&empty);
         let r = rhs.and_then(Value::as_object).unwrap_or(&empty);
         for k in l.keys().chain(r.keys().filter(|k| !l.contains_key(*k))) {
+            if is_managed_fields(path, k) {
+                continue;
+            }
             path.push(PathElement::Field(k.clone()));
             walk_compare(l.get(k), r.get(k), ty.field(k), path, out);
             path.pop();
