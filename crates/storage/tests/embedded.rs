@@ -116,6 +116,49 @@ async fn leases_survive_restart_and_still_expire() {
     backend.close().await.unwrap();
 }
 
+/// The log names versions kept in the history; compaction must keep the value an event at the
+/// compacted revision replaces, or that event could not be replayed whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_from_the_compacted_revision_keeps_previous_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = EmbeddedBackend::open(db_path(dir.path())).await.unwrap();
+    let first = backend
+        .put("/c/a", b"one".to_vec(), Precondition::None, None)
+        .await
+        .unwrap();
+    let second = backend
+        .put("/c/a", b"two".to_vec(), Precondition::None, None)
+        .await
+        .unwrap();
+    let deleted = backend.delete("/c/a", Precondition::None).await.unwrap();
+    backend.compact(deleted.mod_revision).await.unwrap();
+    let mut stream = backend
+        .watch("/c/", deleted.mod_revision - 1)
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the kept event is replayed")
+        .expect("stream open")
+        .expect("no error");
+    assert_eq!(event.kind, EventKind::Delete);
+    assert_eq!(event.kv.mod_revision, deleted.mod_revision);
+    assert_eq!(event.kv.value, b"two");
+    assert_eq!(event.prev_kv.as_ref(), Some(&second));
+    assert_ne!(second, first);
+    drop(stream);
+
+    // The same after a restart.
+    backend.close().await.unwrap();
+    let backend = EmbeddedBackend::open(db_path(dir.path())).await.unwrap();
+    let mut stream = backend
+        .watch("/c/", deleted.mod_revision - 1)
+        .await
+        .unwrap();
+    let event = stream.next().await.unwrap().unwrap();
+    assert_eq!(event.prev_kv, Some(second));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_watcher_catches_up_from_history_without_loss() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::record::{
-    decode_event, decode_kv, encode_event, encode_history, encode_kv, is_tombstone, HistoryEntry,
+    decode_event, decode_kv, encode_event_reference, encode_history, encode_history_put, encode_kv,
+    is_tombstone, HistoryEntry,
 };
 use super::tables::{
     read_counters, Counters, CURRENT, EVENTS, HISTORY, LEASES, LEASE_EXPIRY, LEASE_KEYS, META,
@@ -116,13 +117,14 @@ impl<'txn> Mutation<'txn> {
         self.current
             .insert(key, encode_kv(&kv).as_slice())
             .map_err(StorageError::backend)?;
+        let history = encode_history_put(&kv);
         self.record(
             WatchEvent {
                 kind: EventKind::Put,
                 kv: kv.clone(),
                 prev_kv: existing,
             },
-            &HistoryEntry::Put(kv.clone()),
+            &history,
         )?;
         Ok(Ok(kv))
     }
@@ -157,7 +159,7 @@ impl<'txn> Mutation<'txn> {
                 kv: deleted.clone(),
                 prev_kv: Some(existing),
             },
-            &HistoryEntry::Tombstone,
+            &encode_history(&HistoryEntry::Tombstone),
         )?;
         Ok(Ok(deleted))
     }
@@ -191,10 +193,12 @@ impl<'txn> Mutation<'txn> {
             .map_err(StorageError::backend)?
         {
             let (_, event) = entry.map_err(StorageError::backend)?;
-            touched.insert(decode_event(event.value())?.kv.key);
+            touched.insert(decode_event(event.value())?.key().to_owned());
         }
+        // The log keeps the event at `revision` itself, and the log names versions in the
+        // history: the version just before that event (its previous value) must stay too.
         for key in &touched {
-            self.prune_key_history(key, revision)?;
+            self.prune_key_history(key, revision - 1)?;
         }
         self.events_log
             .retain_in(..revision, |_, _| false)
@@ -263,17 +267,18 @@ impl<'txn> Mutation<'txn> {
         }
     }
 
-    /// Appends one event at the next revision to the history and the event log.
-    fn record(&mut self, event: WatchEvent, entry: &HistoryEntry) -> Result<(), StorageError> {
+    /// Appends one event at the next revision to the history (`history_entry`, encoded) and the
+    /// event log (a reference to that history entry).
+    fn record(&mut self, event: WatchEvent, history_entry: &[u8]) -> Result<(), StorageError> {
         let revision = event.kv.mod_revision;
         self.history
-            .insert(
-                (event.kv.key.as_str(), revision),
-                encode_history(entry).as_slice(),
-            )
+            .insert((event.kv.key.as_str(), revision), history_entry)
             .map_err(StorageError::backend)?;
         self.events_log
-            .insert(revision, encode_event(&event).as_slice())
+            .insert(
+                revision,
+                encode_event_reference(event.kind, &event.kv.key).as_slice(),
+            )
             .map_err(StorageError::backend)?;
         self.counters.revision = revision;
         self.events.push(event);

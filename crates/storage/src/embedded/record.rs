@@ -6,8 +6,12 @@
 use crate::{EventKind, KeyValue, StorageError, WatchEvent};
 
 const KV_FORMAT: u8 = 1;
+/// Event records of the first format carried the whole key value and its previous value.
 const EVENT_PUT: u8 = 1;
 const EVENT_DELETE: u8 = 2;
+/// Event records now name the key only: its versions are in the history table.
+const EVENT_PUT_REF: u8 = 3;
+const EVENT_DELETE_REF: u8 = 4;
 const HISTORY_PUT: u8 = 1;
 const HISTORY_TOMBSTONE: u8 = 2;
 
@@ -32,13 +36,16 @@ pub(crate) fn decode_kv(key: &str, bytes: &[u8]) -> Result<KeyValue, StorageErro
 
 pub(crate) fn encode_history(entry: &HistoryEntry) -> Vec<u8> {
     match entry {
-        HistoryEntry::Put(kv) => {
-            let mut out = vec![HISTORY_PUT];
-            push_kv(&mut out, kv);
-            out
-        }
+        HistoryEntry::Put(kv) => encode_history_put(kv),
         HistoryEntry::Tombstone => vec![HISTORY_TOMBSTONE],
     }
+}
+
+pub(crate) fn encode_history_put(kv: &KeyValue) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + 32 + kv.value.len());
+    out.push(HISTORY_PUT);
+    push_kv(&mut out, kv);
+    out
 }
 
 pub(crate) fn decode_history(key: &str, bytes: &[u8]) -> Result<HistoryEntry, StorageError> {
@@ -54,8 +61,30 @@ pub(crate) fn is_tombstone(bytes: &[u8]) -> bool {
     bytes.first() == Some(&HISTORY_TOMBSTONE)
 }
 
-/// A whole watch event, so replay needs no other table (and survives pruning of key history).
-pub(crate) fn encode_event(event: &WatchEvent) -> Vec<u8> {
+/// An event of the log as stored: either whole (records of the first format), or the kind and
+/// key of a write whose versions are read from the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LoggedEvent {
+    Whole(WatchEvent),
+    Reference { kind: EventKind, key: String },
+}
+
+/// The log record of a write at some revision: what happened to which key. The value written
+/// (and, for the event's previous value, the version before it) is in the history table, so a
+/// write stores its value twice (current and history) instead of four times.
+pub(crate) fn encode_event_reference(kind: EventKind, key: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + key.len());
+    out.push(match kind {
+        EventKind::Put => EVENT_PUT_REF,
+        EventKind::Delete => EVENT_DELETE_REF,
+    });
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+/// A whole event in the first format, as earlier versions wrote them (tests build old logs).
+#[cfg(test)]
+pub(crate) fn encode_whole_event(event: &WatchEvent) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + event.kv.value.len() * 2);
     out.push(match event.kind {
         EventKind::Put => EVENT_PUT,
@@ -73,11 +102,13 @@ pub(crate) fn encode_event(event: &WatchEvent) -> Vec<u8> {
     out
 }
 
-pub(crate) fn decode_event(bytes: &[u8]) -> Result<WatchEvent, StorageError> {
+pub(crate) fn decode_event(bytes: &[u8]) -> Result<LoggedEvent, StorageError> {
     let mut reader = Reader { bytes };
     let kind = match reader.u8()? {
         EVENT_PUT => EventKind::Put,
         EVENT_DELETE => EventKind::Delete,
+        EVENT_PUT_REF => return reference(EventKind::Put, reader.bytes),
+        EVENT_DELETE_REF => return reference(EventKind::Delete, reader.bytes),
         _ => return Err(corrupt("event kind")),
     };
     let key =
@@ -89,7 +120,21 @@ pub(crate) fn decode_event(bytes: &[u8]) -> Result<WatchEvent, StorageError> {
     } else {
         Some(decode_kv(&key, reader.length_prefixed()?)?)
     };
-    Ok(WatchEvent { kind, kv, prev_kv })
+    Ok(LoggedEvent::Whole(WatchEvent { kind, kv, prev_kv }))
+}
+
+fn reference(kind: EventKind, key: &[u8]) -> Result<LoggedEvent, StorageError> {
+    let key = String::from_utf8(key.to_vec()).map_err(|_| corrupt("event key"))?;
+    Ok(LoggedEvent::Reference { kind, key })
+}
+
+impl LoggedEvent {
+    pub(crate) fn key(&self) -> &str {
+        match self {
+            Self::Whole(event) => &event.kv.key,
+            Self::Reference { key, .. } => key,
+        }
+    }
 }
 
 fn push_kv(out: &mut Vec<u8>, kv: &KeyValue) {
@@ -118,6 +163,7 @@ fn read_kv(reader: &mut Reader<'_>, key: String) -> Result<KeyValue, StorageErro
     })
 }
 
+#[cfg(test)]
 fn push_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     // Keys and values are far below 4 GiB (etcd caps requests at 1.5 MiB).
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
@@ -198,13 +244,36 @@ mod tests {
             kv: kv(b"old"),
             prev_kv: Some(kv(b"old")),
         };
-        assert_eq!(decode_event(&encode_event(&with_prev)).unwrap(), with_prev);
+        assert_eq!(
+            decode_event(&encode_whole_event(&with_prev)).unwrap(),
+            LoggedEvent::Whole(with_prev)
+        );
         let without = WatchEvent {
             kind: EventKind::Put,
             kv: kv(b"new"),
             prev_kv: None,
         };
-        assert_eq!(decode_event(&encode_event(&without)).unwrap(), without);
+        assert_eq!(
+            decode_event(&encode_whole_event(&without)).unwrap(),
+            LoggedEvent::Whole(without)
+        );
+    }
+
+    #[test]
+    fn references_round_trip() {
+        for kind in [EventKind::Put, EventKind::Delete] {
+            let bytes = encode_event_reference(kind, "/registry/pods/default/é");
+            let decoded = decode_event(&bytes).unwrap();
+            assert_eq!(decoded.key(), "/registry/pods/default/é");
+            assert_eq!(
+                decoded,
+                LoggedEvent::Reference {
+                    kind,
+                    key: "/registry/pods/default/é".into()
+                }
+            );
+        }
+        assert!(decode_event(&[EVENT_PUT_REF, 0xff]).is_err());
     }
 
     #[test]
