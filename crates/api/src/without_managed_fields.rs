@@ -43,6 +43,14 @@ impl<K> WithoutManagedFields<K> {
     }
 }
 
+impl<K> std::ops::Deref for WithoutManagedFields<K> {
+    type Target = K;
+
+    fn deref(&self) -> &K {
+        &self.0
+    }
+}
+
 impl<'de, K: Deserialize<'de>> Deserialize<'de> for WithoutManagedFields<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserialize(deserializer).map(Self)

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::without_managed_fields::WithoutManagedFields;
 use futures::StreamExt;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -30,7 +31,7 @@ struct PodContext {
     nodes: HashMap<String, Arc<SimNode>>,
     /// Our Nodes as the server has them: spec.podCIDR comes from the node IPAM controller.
     node_objects: Store<Node>,
-    pods: Store<Pod>,
+    pods: Store<WithoutManagedFields<Pod>>,
     run_time: Duration,
 }
 
@@ -56,7 +57,8 @@ pub async fn run(
     });
 
     let bound = watcher::Config::default().fields("spec.nodeName!=");
-    let controller = Controller::new(Api::<Pod>::all(client.clone()), bound)
+    // The driver never reads managedFields: they are skipped while decoding.
+    let controller = Controller::new(Api::<WithoutManagedFields<Pod>>::all(client.clone()), bound)
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(cancel.clone().cancelled_owned());
     let context = Arc::new(PodContext {
@@ -84,7 +86,11 @@ pub async fn run(
     }
 }
 
-fn error_policy(pod: Arc<Pod>, error: &SimError, _: Arc<PodContext>) -> Action {
+fn error_policy(
+    pod: Arc<WithoutManagedFields<Pod>>,
+    error: &SimError,
+    _: Arc<PodContext>,
+) -> Action {
     tracing::warn!(pod = %pod_key(&pod), %error, "pod update failed; retrying");
     Action::requeue(RETRY_AFTER_ERROR)
 }
@@ -93,7 +99,10 @@ fn pod_key(pod: &Pod) -> String {
     format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any())
 }
 
-async fn reconcile(pod: Arc<Pod>, context: Arc<PodContext>) -> Result<Action, SimError> {
+async fn reconcile(
+    pod: Arc<WithoutManagedFields<Pod>>,
+    context: Arc<PodContext>,
+) -> Result<Action, SimError> {
     let Some(node) = pod
         .spec
         .as_ref()
