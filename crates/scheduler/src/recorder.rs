@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use api::without_managed_fields::WithoutManagedFields;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
@@ -165,8 +166,9 @@ async fn perform(client: kube::Client, component: &str, instance: &str, effect: 
                 }),
                 ..Default::default()
             };
-            Api::<Event>::namespaced(client, &pod.namespace)
-                .create(&PostParams::default(), &event)
+            // The answer is only checked for success: its managedFields are not decoded.
+            Api::<WithoutManagedFields<Event>>::namespaced(client, &pod.namespace)
+                .create(&PostParams::default(), &WithoutManagedFields(event))
                 .await
                 .map(|_| ())
         }
@@ -188,7 +190,7 @@ async fn perform(client: kube::Client, component: &str, instance: &str, effect: 
             if let Some(node) = nominated_node {
                 status["nominatedNodeName"] = serde_json::Value::String(node);
             }
-            Api::<Pod>::namespaced(client, &pod.namespace)
+            Api::<WithoutManagedFields<Pod>>::namespaced(client, &pod.namespace)
                 .patch_status(
                     &pod.name,
                     &PatchParams::default(),
