@@ -1,5 +1,6 @@
 //! Request handlers: one file per verb family.
 
+mod binding;
 mod decode;
 mod delete;
 mod eviction;

@@ -90,7 +90,7 @@ async fn handle_subresource(
             return super::scale::handle(server, ctx, target, verb, &body).await;
         }
         Subresource::Binding => {
-            return super::write::bind(server, ctx, target, &body).await;
+            return super::binding::bind(server, ctx, target, &body).await;
         }
         Subresource::Eviction => {
             return super::eviction::evict(server, ctx, target, &body).await;

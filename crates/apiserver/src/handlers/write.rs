@@ -9,7 +9,7 @@ use super::output::object_response;
 use super::resource::Target;
 use crate::http::body::{decode_json, decode_yaml};
 use crate::http::negotiate::{body_format, BodyFormat};
-use crate::http::response::{add_warnings, value_response, HttpResponse};
+use crate::http::response::{add_warnings, HttpResponse};
 use crate::registry::certificate_signing_requests::is_certificate_signing_request;
 use crate::registry::object_meta::{
     bump_generation_if_spec_changed, carry_on_update, fill_on_create, generated_name, meta_str,
@@ -20,7 +20,7 @@ use crate::registry::strategy::{
     prepare_for_create, prepare_for_update, uses_generation, WriteTarget,
 };
 use crate::server::{ApiServer, RequestContext};
-use crate::status::{success_status, ApiError};
+use crate::status::ApiError;
 
 fn is_service(info: &ResourceInfo) -> bool {
     info.group.is_empty() && info.kind == "Service"
@@ -256,29 +256,20 @@ pub async fn guaranteed_update(
         settle_namespace(info, &mut new, target.namespace)?;
         carry_on_update(&mut new, old);
         prepare_for_update(info, write_target, &mut new, old);
-        // A binding changes two fields the server computed itself: upstream writes it straight to
-        // storage, without defaulting, validation or field management.
-        let server_computed = write_target == WriteTarget::Binding;
-        if !server_computed {
-            api::defaults::apply_defaults(info.group, info.kind, &mut new);
-        }
+        api::defaults::apply_defaults(info.group, info.kind, &mut new);
         bump_generation_if_spec_changed(&mut new, old);
-        if !server_computed {
-            validate_changed(info, &new, old)?;
-            crate::authz::node_restriction::admit_update(
-                &ctx.user, info.group, info.kind, &new, old,
-            )?;
-            crate::authz::rbac::check_escalation(
-                server.authorizer.as_ref(),
-                &ctx.user,
-                info.group,
-                info.kind,
-                &new,
-            )?;
-        }
-        if manage_fields && !server_computed {
+        validate_changed(info, &new, old)?;
+        crate::authz::node_restriction::admit_update(&ctx.user, info.group, info.kind, &new, old)?;
+        crate::authz::rbac::check_escalation(
+            server.authorizer.as_ref(),
+            &ctx.user,
+            info.group,
+            info.kind,
+            &new,
+        )?;
+        if manage_fields {
             let subresource = match write_target {
-                WriteTarget::Main | WriteTarget::Binding => "",
+                WriteTarget::Main => "",
                 WriteTarget::Status => "status",
                 WriteTarget::Finalize => "finalize",
                 WriteTarget::Approval => "approval",
@@ -540,89 +531,6 @@ pub async fn patch(
     let mut response = object_response(ctx, info, code, &updated.object);
     add_warnings(&mut response, &warnings);
     Ok(response)
-}
-
-/// `POST pods/<name>/binding`: assign the pod to a node, once.
-pub async fn bind(
-    server: &ApiServer,
-    ctx: &RequestContext,
-    target: &Target<'_>,
-    body: &[u8],
-) -> Result<HttpResponse, ApiError> {
-    let binding = decode_object(ctx, body)?;
-    let node = binding
-        .get("target")
-        .and_then(|t| t.get("name"))
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "",
-                "Binding",
-                target.name.unwrap_or(""),
-                &[api::FieldError::required("target.name", "")],
-            )
-        })?
-        .to_string();
-    let pod_name = target.name.unwrap_or("").to_string();
-    let mutation = move |current: Option<&Value>| -> Result<Value, ApiError> {
-        let mut pod = current
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("", "pods", &pod_name))?;
-        let assigned = pod
-            .get("spec")
-            .and_then(|s| s.get("nodeName"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if !assigned.is_empty() {
-            return Err(ApiError::conflict(
-                "",
-                "pods",
-                &pod_name,
-                &format!("pod {pod_name} is already assigned to node \"{assigned}\""),
-            ));
-        }
-        if pod
-            .get("metadata")
-            .and_then(|m| m.get("deletionTimestamp"))
-            .is_some()
-        {
-            return Err(ApiError::conflict(
-                "",
-                "pods",
-                &pod_name,
-                "pod is being deleted, cannot be assigned to a host",
-            ));
-        }
-        pod["spec"]["nodeName"] = json!(node);
-        let condition = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now_rfc3339()});
-        let conditions = pod["status"]["conditions"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let mut conditions: Vec<Value> = conditions
-            .into_iter()
-            .filter(|c| c.get("type") != Some(&json!("PodScheduled")))
-            .collect();
-        conditions.push(condition);
-        pod["status"]["conditions"] = Value::Array(conditions);
-        Ok(pod)
-    };
-    guaranteed_update(
-        server,
-        ctx,
-        target,
-        WriteTarget::Binding,
-        &mutation,
-        false,
-        true,
-    )
-    .await?;
-    Ok(value_response(
-        201,
-        &success_status(None),
-        ctx.accept.encoding,
-    ))
 }
 
 #[cfg(test)]

@@ -16,8 +16,6 @@ pub enum WriteTarget {
     Status,
     /// `namespaces/<name>/finalize`: only `spec.finalizers` changes.
     Finalize,
-    /// A change the server computed itself (pod binding): taken as it is.
-    Binding,
     /// `certificatesigningrequests/<name>/approval`: only the approval conditions change.
     Approval,
 }
@@ -160,7 +158,7 @@ pub fn prepare_for_update(info: &ResourceInfo, target: WriteTarget, new: &mut Va
                 meta.insert("managedFields".into(), managed);
             }
         }
-        WriteTarget::Binding | WriteTarget::Approval => {}
+        WriteTarget::Approval => {}
         WriteTarget::Finalize => {
             let finalizers = new.get("spec").and_then(|s| s.get("finalizers")).cloned();
             *new = old.clone();
