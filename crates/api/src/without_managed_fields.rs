@@ -98,7 +98,8 @@ struct Filtered<D> {
     depth: Depth,
 }
 
-/// Forwards a `deserialize_*` method, wrapping the visitor so maps it visits are filtered.
+/// Forwards `deserialize_*` methods that can yield a map, wrapping the visitor so the map is
+/// filtered.
 macro_rules! forward_filtered {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
         $(
@@ -109,11 +110,30 @@ macro_rules! forward_filtered {
     };
 }
 
+/// Forwards `deserialize_*` methods that cannot yield a map as they are. (An object inside a
+/// newtype or a sequence is not filtered: resources are structs whose `metadata` field is read
+/// as an `Option`. Not wrapping these keeps the instantiations, and the binary, small.)
+macro_rules! forward_plain {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+                self.inner.$method($($arg,)* visitor)
+            }
+        )*
+    };
+}
+
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Filtered<D> {
     type Error = D::Error;
 
     forward_filtered!(
         deserialize_any(),
+        deserialize_option(),
+        deserialize_map(),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+    );
+
+    forward_plain!(
         deserialize_bool(),
         deserialize_i8(),
         deserialize_i16(),
@@ -132,15 +152,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Filtered<D> {
         deserialize_string(),
         deserialize_bytes(),
         deserialize_byte_buf(),
-        deserialize_option(),
         deserialize_unit(),
         deserialize_unit_struct(name: &'static str),
         deserialize_newtype_struct(name: &'static str),
         deserialize_seq(),
         deserialize_tuple(len: usize),
         deserialize_tuple_struct(name: &'static str, len: usize),
-        deserialize_map(),
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
         deserialize_enum(name: &'static str, variants: &'static [&'static str]),
         deserialize_identifier(),
         deserialize_ignored_any(),
@@ -217,10 +234,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for FilteringVisitor<V> {
         self,
         deserializer: D,
     ) -> Result<Self::Value, D::Error> {
-        self.inner.visit_newtype_struct(Filtered {
-            inner: deserializer,
-            depth: self.depth,
-        })
+        self.inner.visit_newtype_struct(deserializer)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {

@@ -4,7 +4,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::without_managed_fields::WithoutManagedFields;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher;
@@ -127,8 +126,7 @@ pub async fn run_pods_with_static(
     mut static_pods: mpsc::Receiver<StaticPodEvent>,
     cancel: CancellationToken,
 ) {
-    // The kubelet never reads managedFields: they are skipped while decoding.
-    let pods: Api<WithoutManagedFields<Pod>> = Api::all(ctx.client.clone());
+    let pods: Api<Pod> = Api::all(ctx.client.clone());
     let config =
         watcher::Config::default().fields(&format!("spec.nodeName={}", ctx.options.node_name));
     let mut stream = watcher(pods, config).boxed();
@@ -167,7 +165,7 @@ pub async fn run_pods_with_static(
             None => return,
             Some(Err(e)) => tracing::debug!(error = %e, "watching pods"),
             Some(Ok(watcher::Event::Init)) => listed = Some(Vec::new()),
-            Some(Ok(watcher::Event::InitApply(WithoutManagedFields(pod)))) => {
+            Some(Ok(watcher::Event::InitApply(pod))) => {
                 if let (Some(list), Some(uid)) = (listed.as_mut(), pod.metadata.uid.clone()) {
                     list.push(uid);
                 }
@@ -190,7 +188,7 @@ pub async fn run_pods_with_static(
                     workers.sweep_orphans().await;
                 }
             }
-            Some(Ok(watcher::Event::Apply(WithoutManagedFields(pod)))) => workers.api_pod(pod),
+            Some(Ok(watcher::Event::Apply(pod))) => workers.api_pod(pod),
             Some(Ok(watcher::Event::Delete(pod))) => {
                 if let Some(uid) = pod.metadata.uid.as_deref() {
                     workers.gone(uid);
