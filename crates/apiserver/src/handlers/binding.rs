@@ -7,6 +7,7 @@
 //! changes the pod. The Binding's `metadata.uid` and `metadata.resourceVersion`, when set, are
 //! preconditions on the pod.
 
+use api::ResourceInfo;
 use serde_json::{json, Map, Value};
 
 use super::decode::{decode_object, is_dry_run};
@@ -60,32 +61,21 @@ impl Binding {
     }
 
     /// Checks the preconditions and the pod's state, then assigns it.
-    fn assign(&self, pod: &mut Value, revision: i64, name: &str) -> Result<(), ApiError> {
-        if let Some(uid) = &self.uid {
-            let actual = meta_str(pod, "uid").unwrap_or("");
-            if uid != actual {
-                return Err(ApiError::conflict(
-                    "",
-                    "pods",
-                    name,
-                    &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
-                    ),
-                ));
-            }
-        }
-        if let Some(rv) = &self.resource_version {
-            if rv != &revision.to_string() {
-                return Err(ApiError::conflict(
-                    "",
-                    "pods",
-                    name,
-                    &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {revision}"
-                    ),
-                ));
-            }
-        }
+    fn assign(
+        &self,
+        info: &ResourceInfo,
+        pod: &mut Value,
+        revision: i64,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        super::preconditions::check(
+            info,
+            name,
+            pod,
+            revision,
+            self.uid.as_deref(),
+            self.resource_version.as_deref(),
+        )?;
         let assigned = pod
             .get("spec")
             .and_then(|s| s.get("nodeName"))
@@ -158,7 +148,7 @@ pub async fn bind(
     loop {
         let current = store.get(target.info, target.namespace, name).await?;
         let mut pod = current.object;
-        binding.assign(&mut pod, current.revision, name)?;
+        binding.assign(target.info, &mut pod, current.revision, name)?;
         if dry_run {
             break;
         }
@@ -194,6 +184,10 @@ mod tests {
         Binding::parse(&value, "p").unwrap()
     }
 
+    fn pods() -> &'static ResourceInfo {
+        api::catalog::find("", "v1", "pods").expect("pods are in the catalog")
+    }
+
     fn pod() -> Value {
         json!({"metadata": {"name": "p", "uid": "u1", "annotations": {"a": "1"}},
             "spec": {"containers": []},
@@ -205,7 +199,7 @@ mod tests {
     #[test]
     fn assigns_the_node_and_replaces_the_scheduled_condition() {
         let mut pod = pod();
-        binding(json!({})).assign(&mut pod, 7, "p").unwrap();
+        binding(json!({})).assign(pods(), &mut pod, 7, "p").unwrap();
         assert_eq!(pod["spec"]["nodeName"], "n1");
         let conditions = pod["status"]["conditions"].as_array().unwrap();
         assert_eq!(conditions.len(), 2);
@@ -218,7 +212,7 @@ mod tests {
     #[test]
     fn a_pod_without_status_gets_one() {
         let mut pod = json!({"metadata": {"name": "p"}, "spec": {}});
-        binding(json!({})).assign(&mut pod, 7, "p").unwrap();
+        binding(json!({})).assign(pods(), &mut pod, 7, "p").unwrap();
         assert_eq!(pod["status"]["conditions"][0]["type"], "PodScheduled");
     }
 
@@ -229,12 +223,12 @@ mod tests {
             json!({"metadata": {"name": "p", "uid": "u1", "resourceVersion": "7",
             "annotations": {"b": "2"}}}),
         )
-        .assign(&mut pod, 7, "p")
+        .assign(pods(), &mut pod, 7, "p")
         .unwrap();
         assert_eq!(pod["metadata"]["annotations"], json!({"a": "1", "b": "2"}));
 
         let wrong_uid = binding(json!({"metadata": {"name": "p", "uid": "u2"}}))
-            .assign(&mut self::pod(), 7, "p")
+            .assign(pods(), &mut self::pod(), 7, "p")
             .unwrap_err();
         assert_eq!(wrong_uid.code, 409);
         assert!(
@@ -243,7 +237,7 @@ mod tests {
             wrong_uid.message
         );
         let wrong_rv = binding(json!({"metadata": {"name": "p", "resourceVersion": "6"}}))
-            .assign(&mut self::pod(), 7, "p")
+            .assign(pods(), &mut self::pod(), 7, "p")
             .unwrap_err();
         assert_eq!(wrong_rv.code, 409);
     }
@@ -253,7 +247,7 @@ mod tests {
         let mut assigned = pod();
         assigned["spec"]["nodeName"] = json!("n0");
         let error = binding(json!({}))
-            .assign(&mut assigned, 7, "p")
+            .assign(pods(), &mut assigned, 7, "p")
             .unwrap_err();
         assert_eq!(error.code, 409);
         assert!(error.message.contains("already assigned to node \"n0\""));
@@ -261,7 +255,7 @@ mod tests {
         let mut deleting = pod();
         deleting["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
         let error = binding(json!({}))
-            .assign(&mut deleting, 7, "p")
+            .assign(pods(), &mut deleting, 7, "p")
             .unwrap_err();
         assert!(error.message.contains("being deleted"));
 

@@ -10,7 +10,7 @@ use super::resource::Target;
 use crate::http::response::HttpResponse;
 use crate::registry::filter::ObjectFilter;
 use crate::registry::keys::collection_prefix;
-use crate::registry::object_meta::{meta_str, metadata_mut, now_rfc3339, rfc3339_after};
+use crate::registry::object_meta::{metadata_mut, now_rfc3339, rfc3339_after};
 use crate::registry::store::storage_resource;
 use crate::server::{ApiServer, RequestContext};
 use crate::status::ApiError;
@@ -138,27 +138,14 @@ pub(super) async fn delete_object(
             .get(info, target.namespace, name)
             .await?;
         let object = &current.object;
-        if let Some(uid) = &options.precondition_uid {
-            let actual = meta_str(object, "uid").unwrap_or("");
-            if uid != actual {
-                return Err(ApiError::conflict(
-                    info.group,
-                    info.plural,
-                    name,
-                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
-                ));
-            }
-        }
-        if let Some(rv) = &options.precondition_rv {
-            if rv != &current.revision.to_string() {
-                return Err(ApiError::conflict(
-                    info.group,
-                    info.plural,
-                    name,
-                    &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", current.revision),
-                ));
-            }
-        }
+        super::preconditions::check(
+            info,
+            name,
+            object,
+            current.revision,
+            options.precondition_uid.as_deref(),
+            options.precondition_rv.as_deref(),
+        )?;
         if options.dry_run {
             return Ok(object.clone());
         }

@@ -6,6 +6,7 @@ mod delete;
 mod eviction;
 pub mod non_resource;
 mod output;
+mod preconditions;
 pub mod proxy;
 mod read;
 pub mod resource;
