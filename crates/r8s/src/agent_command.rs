@@ -13,6 +13,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         crate::shutdown::signal().await;
         stop.cancel();
     });
+    tokio::spawn(release_startup_code_once_started());
     agent::run(
         AgentConfig {
             server_url: args.server,
@@ -23,4 +24,16 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         cancel,
     )
     .await
+}
+
+/// How long after its start the agent drops the code pages it ran only to start (`startup_code`):
+/// by then it has joined, registered its node and re-read the runtime's state.
+const STARTED_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn release_startup_code_once_started() {
+    tokio::time::sleep(STARTED_AFTER).await;
+    match crate::startup_code::release() {
+        Ok(bytes) => tracing::info!(bytes, "released the start-up code's pages"),
+        Err(error) => tracing::warn!(%error, "could not release the start-up code's pages"),
+    }
 }

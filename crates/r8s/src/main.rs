@@ -1,5 +1,6 @@
 //! `r8s`: Kubernetes in one binary. This file holds flags and wiring only.
-#![forbid(unsafe_code)]
+// One module makes a raw syscall: `startup_code` (madvise); it allows `unsafe` for that call.
+#![deny(unsafe_code)]
 
 mod agent;
 mod agent_command;
@@ -16,6 +17,7 @@ mod server_command;
 mod server_node_role;
 mod shutdown;
 mod sim_command;
+mod startup_code;
 
 use clap::Parser;
 

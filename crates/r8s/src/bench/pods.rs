@@ -1,5 +1,6 @@
 //! `r8s bench pods`: real pods on one real node — create → Running latency and pods/s with a local
-//! image, then the node agent's and shims' memory (when they run on this machine), then clean up.
+//! image, and the node agent's and shims' memory (when they run on this machine) before and with
+//! the pods, then clean up.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -112,6 +113,7 @@ pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
         "bench pods: {} pods on node {node}, image {}, {} concurrent creates, {pacing}",
         args.pods, args.image, args.concurrency
     );
+    print_memory("before the pods (idle)");
 
     let created_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let running = watch_running(pods.clone(), args.pods, created_at.clone()).await?;
@@ -159,7 +161,7 @@ pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
         args.pods,
         elapsed.as_secs_f64()
     );
-    print_memory();
+    print_memory(&format!("with {} pods", args.pods));
 
     let cleanup = Instant::now();
     pods.delete_collection(
@@ -259,7 +261,7 @@ impl RunningWatch {
 }
 
 /// RSS of this machine's r8s processes: servers/agents, shims and pause processes.
-fn print_memory() {
+fn print_memory(moment: &str) {
     let mut groups: std::collections::BTreeMap<&str, Vec<ProcessMemory>> = Default::default();
     for process in local_r8s_processes() {
         let role = match process.subcommand() {
@@ -275,7 +277,7 @@ fn print_memory() {
         }
     }
     if groups.is_empty() {
-        println!("memory: no r8s process on this machine (remote cluster?)");
+        println!("memory {moment}: no r8s process on this machine (remote cluster?)");
     }
     for (role, processes) in groups {
         let count = processes.len() as f64;
@@ -283,7 +285,7 @@ fn print_memory() {
             processes.iter().map(f).sum::<u64>() as f64 / 1024.0 / count
         };
         println!(
-            "memory: {} × {role}: mean RSS {:.2} MB, PSS {:.2} MB, private {:.2} MB",
+            "memory {moment}: {} × {role}: mean RSS {:.2} MB, PSS {:.2} MB, private {:.2} MB",
             processes.len(),
             mean(|m| m.rss_kb),
             mean(|m| m.pss_kb),
