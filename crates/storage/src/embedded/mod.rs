@@ -6,6 +6,7 @@
 //!
 //! [`compact`]: crate::Backend::compact
 
+mod current;
 mod lease;
 mod mutation;
 mod range;

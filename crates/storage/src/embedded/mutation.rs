@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::record::{
-    decode_event, decode_kv, encode_event_reference, encode_history, encode_history_put, encode_kv,
-    is_tombstone, HistoryEntry,
+    decode_event, encode_current_reference, encode_event_reference, encode_history,
+    encode_history_put, is_tombstone, HistoryEntry,
 };
 use super::tables::{
     read_counters, Counters, CURRENT, EVENTS, HISTORY, LEASES, LEASE_EXPIRY, LEASE_KEYS, META,
@@ -114,8 +114,9 @@ impl<'txn> Mutation<'txn> {
                 .insert((lease, key), ())
                 .map_err(StorageError::backend)?;
         }
+        // The value goes into the history only; `current` names its revision (see `current`).
         self.current
-            .insert(key, encode_kv(&kv).as_slice())
+            .insert(key, encode_current_reference(revision).as_slice())
             .map_err(StorageError::backend)?;
         let history = encode_history_put(&kv);
         self.record(
@@ -262,7 +263,11 @@ impl<'txn> Mutation<'txn> {
 
     fn current_kv(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
         match self.current.get(key).map_err(StorageError::backend)? {
-            Some(bytes) => Ok(Some(decode_kv(key, bytes.value())?)),
+            Some(bytes) => Ok(Some(super::current::resolve(
+                key,
+                bytes.value(),
+                &self.history,
+            )?)),
             None => Ok(None),
         }
     }

@@ -2,7 +2,8 @@
 
 use redb::{Database, ReadableDatabase};
 
-use super::record::{decode_history, decode_kv, HistoryEntry};
+use super::current;
+use super::record::{decode_history, HistoryEntry};
 use super::tables::{read_counters, CURRENT, HISTORY, META};
 use crate::{KeyValue, RangeRequest, RangeResponse, Revision, StorageError};
 
@@ -10,8 +11,9 @@ pub(crate) fn get(db: &Database, key: &str) -> Result<(Option<KeyValue>, Revisio
     let txn = db.begin_read().map_err(StorageError::backend)?;
     let counters = read_counters(&txn.open_table(META).map_err(StorageError::backend)?)?;
     let current = txn.open_table(CURRENT).map_err(StorageError::backend)?;
+    let history = txn.open_table(HISTORY).map_err(StorageError::backend)?;
     let kv = match current.get(key).map_err(StorageError::backend)? {
-        Some(bytes) => Some(decode_kv(key, bytes.value())?),
+        Some(bytes) => Some(current::resolve(key, bytes.value(), &history)?),
         None => None,
     };
     Ok((kv, counters.revision))
@@ -40,6 +42,7 @@ pub(crate) fn range(db: &Database, request: &RangeRequest) -> Result<RangeRespon
     let mut page = Page::new(request);
     if served_at == counters.revision {
         let current = txn.open_table(CURRENT).map_err(StorageError::backend)?;
+        let history = txn.open_table(HISTORY).map_err(StorageError::backend)?;
         for entry in current
             .range(request.prefix.as_str()..)
             .map_err(StorageError::backend)?
@@ -49,7 +52,7 @@ pub(crate) fn range(db: &Database, request: &RangeRequest) -> Result<RangeRespon
             if !key.starts_with(&request.prefix) {
                 break;
             }
-            page.offer(key, || decode_kv(key, bytes.value()))?;
+            page.offer(key, || current::resolve(key, bytes.value(), &history))?;
         }
     } else {
         let history = txn.open_table(HISTORY).map_err(StorageError::backend)?;

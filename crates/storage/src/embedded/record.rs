@@ -3,9 +3,12 @@
 //! A hand-rolled little-endian layout keeps the crate free of a serialization dependency and makes
 //! the on-disk format explicit. Every record starts with a format tag so it can evolve later.
 
-use crate::{EventKind, KeyValue, StorageError, WatchEvent};
+use crate::{EventKind, KeyValue, Revision, StorageError, WatchEvent};
 
 const KV_FORMAT: u8 = 1;
+/// `current` records of the first format were whole key values (`KV_FORMAT`); they now name the
+/// revision of the key's latest version, whose value is in the history table.
+const CURRENT_AT_REVISION: u8 = 2;
 /// Event records of the first format carried the whole key value and its previous value.
 const EVENT_PUT: u8 = 1;
 const EVENT_DELETE: u8 = 2;
@@ -22,7 +25,35 @@ pub(crate) enum HistoryEntry {
     Tombstone,
 }
 
-/// A key's metadata and value; the key itself lives in the table key.
+/// A record of the `current` table: the latest version itself (first format), or the revision
+/// under which the history table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CurrentEntry {
+    Whole(KeyValue),
+    At(Revision),
+}
+
+/// The `current` record of a key whose latest version was written at `mod_revision`.
+pub(crate) fn encode_current_reference(mod_revision: Revision) -> [u8; 9] {
+    let mut out = [0u8; 9];
+    out[0] = CURRENT_AT_REVISION;
+    out[1..].copy_from_slice(&mod_revision.to_le_bytes());
+    out
+}
+
+pub(crate) fn decode_current(key: &str, bytes: &[u8]) -> Result<CurrentEntry, StorageError> {
+    let mut reader = Reader { bytes };
+    match bytes.first() {
+        Some(&CURRENT_AT_REVISION) => {
+            reader.u8()?;
+            Ok(CurrentEntry::At(reader.i64()?))
+        }
+        _ => Ok(CurrentEntry::Whole(read_kv(&mut reader, key.to_owned())?)),
+    }
+}
+
+/// A key's metadata and value as the first format of `current` stored it (tests build old stores).
+#[cfg(test)]
 pub(crate) fn encode_kv(kv: &KeyValue) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + 32 + kv.value.len());
     push_kv(&mut out, kv);
@@ -274,6 +305,21 @@ mod tests {
             );
         }
         assert!(decode_event(&[EVENT_PUT_REF, 0xff]).is_err());
+    }
+
+    #[test]
+    fn current_records_are_whole_or_a_revision() {
+        let whole = kv(b"v");
+        assert_eq!(
+            decode_current(&whole.key, &encode_kv(&whole)).unwrap(),
+            CurrentEntry::Whole(whole.clone())
+        );
+        assert_eq!(
+            decode_current(&whole.key, &encode_current_reference(1 << 40)).unwrap(),
+            CurrentEntry::At(1 << 40)
+        );
+        assert!(decode_current("k", &[CURRENT_AT_REVISION, 1, 2]).is_err());
+        assert!(decode_current("k", &[9]).is_err());
     }
 
     #[test]

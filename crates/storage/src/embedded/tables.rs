@@ -1,6 +1,7 @@
 //! The redb tables of the embedded store and the small bookkeeping values kept in `meta`.
 //!
-//! - `current`: key -> latest KeyValue (fast latest reads).
+//! - `current`: key -> revision of its latest version, which `history` holds (stores written
+//!   before that layout hold the whole latest KeyValue; see `current.rs`).
 //! - `history`: (key, revision) -> put or tombstone, for reads at past revisions.
 //! - `events`: revision -> full watch event, for watch replay. One write = one revision, so the
 //!   revision alone identifies an event.
