@@ -215,12 +215,22 @@ fn forward_target() -> StreamRequest {
 
 /// Upgrades to SPDY/3.1 by hand, as spdystream's clients do.
 async fn connect_spdy(url: &str) -> TcpStream {
+    connect_spdy_offering(url, &["portforward.k8s.io"], "portforward.k8s.io").await
+}
+
+/// Upgrades to SPDY/3.1 offering `protocols` (one header each, as client-go) and checks that the
+/// server chose `chosen`.
+async fn connect_spdy_offering(url: &str, protocols: &[&str], chosen: &str) -> TcpStream {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut stream = TcpStream::connect(host).await.unwrap();
+    let offered: String = protocols
+        .iter()
+        .map(|p| format!("X-Stream-Protocol-Version: {p}\r\n"))
+        .collect();
     let request = format!(
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\
-         X-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n"
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\
+         {offered}\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
@@ -230,10 +240,99 @@ async fn connect_spdy(url: &str) -> TcpStream {
     let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 101"), "{head}");
     assert!(
-        head.contains("x-stream-protocol-version: portforward.k8s.io"),
+        head.contains(&format!("x-stream-protocol-version: {chosen}")),
         "{head}"
     );
     stream
+}
+
+/// The protocols client-go's SPDY executor offers, best first.
+const SPDY_EXECUTOR_PROTOCOLS: [&str; 5] = [
+    "v5.channel.k8s.io",
+    "v4.channel.k8s.io",
+    "v3.channel.k8s.io",
+    "v2.channel.k8s.io",
+    "channel.k8s.io",
+];
+
+fn stream_type(name: &str) -> Vec<(String, String)> {
+    vec![("streamType".into(), name.into())]
+}
+
+#[tokio::test]
+async fn exec_over_spdy_pipes_stdin_to_eof_and_reports_the_exit_code() {
+    let server = server().await;
+    let url = server.register(exec_target(
+        &["sh", "-c", "cat; echo oops >&2; exit 3"],
+        false,
+        true,
+    ));
+    let stream = connect_spdy_offering(&url, &SPDY_EXECUTOR_PROTOCOLS, "v4.channel.k8s.io").await;
+    let session = SpdySession::start(stream, Role::Client).unwrap();
+    // client-go's order: error, stdin, stdout, stderr.
+    let mut error = session.open(stream_type("error")).await.unwrap();
+    error.writer().finish().await.unwrap();
+    let stdin = session.open(stream_type("stdin")).await.unwrap();
+    let mut stdout = session.open(stream_type("stdout")).await.unwrap();
+    let mut stderr = session.open(stream_type("stderr")).await.unwrap();
+    stdin.writer().write(b"hello ").await.unwrap();
+    stdin.writer().write(b"world").await.unwrap();
+    stdin.writer().finish().await.unwrap();
+    assert_eq!(read_to_end(&mut stdout).await, b"hello world");
+    assert_eq!(read_to_end(&mut stderr).await, b"oops\n");
+    let raw = read_to_end(&mut error).await;
+    let status: serde_json::Value = serde_json::from_slice(&raw)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&raw)));
+    assert_eq!(status["status"], "Failure");
+    assert_eq!(status["reason"], "NonZeroExitCode");
+    assert_eq!(status["details"]["causes"][0]["message"], "3");
+    tokio::time::timeout(TIMEOUT, session.closed())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn exec_over_spdy_with_a_terminal_applies_resizes() {
+    let server = server().await;
+    let url = server.register(exec_target(
+        &["sh", "-c", "read go; stty size; exit 0"],
+        true,
+        true,
+    ));
+    let stream = connect_spdy_offering(&url, &SPDY_EXECUTOR_PROTOCOLS, "v4.channel.k8s.io").await;
+    let session = SpdySession::start(stream, Role::Client).unwrap();
+    let mut error = session.open(stream_type("error")).await.unwrap();
+    let stdin = session.open(stream_type("stdin")).await.unwrap();
+    let mut stdout = session.open(stream_type("stdout")).await.unwrap();
+    let resize = session.open(stream_type("resize")).await.unwrap();
+    // Go's json.Encoder: one object per line, possibly split across frames.
+    resize.writer().write(b"{\"Width\":100,").await.unwrap();
+    resize.writer().write(b"\"Height\":40}\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stdin.writer().write(b"go\n").await.unwrap();
+    let stdout = String::from_utf8(read_to_end(&mut stdout).await).unwrap();
+    assert!(stdout.contains("40 100"), "{stdout:?}");
+    let status: serde_json::Value = serde_json::from_slice(&read_to_end(&mut error).await).unwrap();
+    assert_eq!(status["status"], "Success", "{status}");
+}
+
+#[tokio::test]
+async fn exec_over_spdy_refuses_clients_without_v4() {
+    let server = server().await;
+    let url = server.register(exec_target(&["true"], false, false));
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\
+         X-Stream-Protocol-Version: channel.k8s.io\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = stream.read(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("unable to negotiate protocol"), "{answer}");
 }
 
 fn headers(stream_type: &str, port: u16, request_id: u32) -> Vec<(String, String)> {

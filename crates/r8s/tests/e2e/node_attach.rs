@@ -153,6 +153,40 @@ fn node_attaches_to_containers() {
     );
     assert_eq!(out.status.code(), Some(3), "exec -it: {said}");
 
+    // The same over SPDY, as kubectl before 1.30 (and client-go's SPDY executor) speak it.
+    let spdy = "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false";
+    let out = shell(
+        &server,
+        &format!("{spdy} {KUBECTL} exec logger -- sh -c 'echo spdy-$((6*7)) >&2; exit 4'"),
+    );
+    let said = text(&out);
+    assert!(said.contains("spdy-42"), "exec over SPDY: {said}");
+    assert_eq!(out.status.code(), Some(4), "exec over SPDY: {said}");
+    let out = shell(
+        &server,
+        &format!("printf 'through-spdy\\n' | {spdy} {KUBECTL} exec -i logger -- cat"),
+    );
+    assert_eq!(text(&out), "through-spdy\n", "exec -i over SPDY");
+    let out = shell(
+        &server,
+        &format!(
+            "printf 'echo tty-$((3+4))\\nexit 2\\n' | {spdy} script -eqc '{KUBECTL} exec -it \
+             logger -- sh' /dev/null"
+        ),
+    );
+    let said = text(&out);
+    assert!(said.contains("\ntty-7"), "exec -it over SPDY: {said}");
+    assert_eq!(out.status.code(), Some(2), "exec -it over SPDY: {said}");
+    let out = shell(
+        &server,
+        &format!("{spdy} timeout 4 {KUBECTL} attach logger"),
+    );
+    let lines: Vec<u64> = text(&out)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("line-")?.parse().ok())
+        .collect();
+    assert_live(&lines, "kubectl attach over SPDY");
+
     // After a restart of r8s the adopted container can still be attached.
     server.kill_and_restart();
     wait_node_ready(&server);

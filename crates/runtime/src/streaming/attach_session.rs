@@ -1,4 +1,4 @@
-//! One attach over WebSocket (remotecommand v4/v5): connects to the container's shim and pumps
+//! One attach over WebSocket (remotecommand v4/v5) or SPDY: connects to the container's shim and pumps
 //! its live output out on the stdout/stderr channels and the client's stdin and terminal sizes
 //! in. The session ends with a Success status when the container's output ends (it exited),
 //! or quietly when the client goes away (the container goes on).
@@ -12,12 +12,12 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 use super::channel_protocol::{decode_channel_message, encode_channel_message};
 use super::close_handshake::await_close_reply;
 use super::exec_session::{send_messages, send_status};
 use super::exec_status::internal_error;
+use super::spdy_channels::{ChannelSink, ChannelSource};
 use super::{AttachTarget, ChannelProtocol, ResizeEvent};
 use super::{CHANNEL_CLOSE, CHANNEL_RESIZE, CHANNEL_STDERR, CHANNEL_STDIN, CHANNEL_STDOUT};
 use crate::shim::attach_frame::{AttachFrame, FrameReader};
@@ -25,14 +25,12 @@ use crate::shim::state_files::ATTACH_SOCKET;
 
 const OUTGOING_QUEUE: usize = 64;
 
-pub async fn serve_attach<S>(
-    socket: WebSocketStream<S>,
+pub async fn serve_attach(
+    sink: ChannelSink,
+    mut source: ChannelSource,
     protocol: ChannelProtocol,
     target: AttachTarget,
-) where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sink, mut source) = socket.split();
+) {
     let (outgoing, queued) = mpsc::channel(OUTGOING_QUEUE);
     let writer = tokio::spawn(send_messages(sink, queued));
     match connect_to_shim(&target.container_dir).await {

@@ -1,4 +1,4 @@
-//! One exec over WebSocket (remotecommand v4/v5): the command's output goes out on the stdout
+//! One exec over WebSocket (remotecommand v4/v5) or SPDY: the command's output goes out on the stdout
 //! and stderr channels, stdin and resizes come in, and the exit status ends the session on the
 //! error channel before a normal close.
 
@@ -7,12 +7,11 @@ use std::sync::Arc;
 use futures::{SinkExt, StreamExt};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 use super::channel_protocol::{decode_channel_message, encode_channel_message};
 use super::close_handshake::await_close_reply;
@@ -21,6 +20,7 @@ use super::exec_process::{
 };
 use super::exec_runner::ExecRunner;
 use super::exec_status::{exit_status, internal_error};
+use super::spdy_channels::{ChannelSink, ChannelSource};
 use super::{ChannelProtocol, ExecTarget, ResizeEvent};
 use super::{
     CHANNEL_CLOSE, CHANNEL_ERROR, CHANNEL_RESIZE, CHANNEL_STDERR, CHANNEL_STDIN, CHANNEL_STDOUT,
@@ -28,15 +28,15 @@ use super::{
 
 const OUTGOING_QUEUE: usize = 64;
 
-pub async fn serve_exec<S>(
-    socket: WebSocketStream<S>,
+/// Runs one exec on a connection's two halves (a WebSocket's, or SPDY streams seen as channel
+/// messages: `spdy_channels`).
+pub async fn serve_exec(
+    sink: ChannelSink,
+    mut source: ChannelSource,
     protocol: ChannelProtocol,
     target: ExecTarget,
     runner: Arc<dyn ExecRunner>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (sink, mut source) = socket.split();
+) {
     let (outgoing, queued) = mpsc::channel(OUTGOING_QUEUE);
     let writer = tokio::spawn(send_messages(sink, queued));
     match spawn_exec(runner.as_ref(), &target) {

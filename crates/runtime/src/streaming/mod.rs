@@ -3,8 +3,9 @@
 //! The gRPC calls only validate a request and park it under a single-use token
 //! (`request_cache`); the client then connects to `http://127.0.0.1:<port>/<verb>/<token>`:
 //! - exec speaks the remotecommand protocol over WebSocket (`v5.channel.k8s.io`,
-//!   `v4.channel.k8s.io`: `channel_protocol`, `exec_session`), running the command through an
-//!   `ExecRunner` (runc exec in production);
+//!   `v4.channel.k8s.io`: `channel_protocol`, `exec_session`) or over SPDY/3.1 (`v4.channel.k8s.io`,
+//!   one stream per channel, seen as channel messages by `spdy_channels`), running the command
+//!   through an `ExecRunner` (runc exec in production);
 //! - attach speaks the same protocol and connects to the container's shim (`attach_session`,
 //!   framing in `shim::attach_frame`);
 //! - port-forward speaks SPDY/3.1 (`spdy`), either as a plain `Upgrade: SPDY/3.1` or tunneled in
@@ -24,6 +25,7 @@ mod port_forward;
 mod request_cache;
 mod server;
 pub mod spdy;
+mod spdy_channels;
 mod websocket_bytes;
 mod websocket_handshake;
 

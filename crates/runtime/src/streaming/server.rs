@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::StreamExt;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -20,6 +21,9 @@ use super::exec_session::serve_exec;
 use super::port_forward::{serve_port_forward, PORT_FORWARD_PROTOCOL};
 use super::request_cache::RequestCache;
 use super::spdy::{Role, SpdySession};
+use super::spdy_channels::{
+    accept_channels, ChannelSink, ChannelSource, WantedStreams, SPDY_CHANNEL_PROTOCOL,
+};
 use super::websocket_bytes::websocket_as_bytes;
 use super::websocket_handshake::{
     is_spdy_upgrade, is_websocket_upgrade, offered_stream_protocols, offered_subprotocols, refused,
@@ -114,16 +118,28 @@ fn route(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
     match parked {
         Some(StreamRequest::Exec(target)) if verb == "exec" => {
             let runner = shared.runner.clone();
-            upgrade_channel_session(request, "exec", move |socket, protocol| {
-                serve_exec(socket, protocol, target, runner)
+            let wanted = WantedStreams {
+                stdin: target.stdin,
+                stdout: target.stdout,
+                stderr: target.stderr,
+                tty: target.tty,
+            };
+            upgrade_channel_session(request, "exec", wanted, move |sink, source, protocol| {
+                serve_exec(sink, source, protocol, target, runner)
             })
         }
         Some(StreamRequest::PortForward(target)) if verb == "portforward" => {
             upgrade_port_forward(request, target)
         }
         Some(StreamRequest::Attach(target)) if verb == "attach" => {
-            upgrade_channel_session(request, "attach", move |socket, protocol| {
-                serve_attach(socket, protocol, target)
+            let wanted = WantedStreams {
+                stdin: target.stdin,
+                stdout: target.stdout,
+                stderr: target.stderr,
+                tty: target.tty,
+            };
+            upgrade_channel_session(request, "attach", wanted, move |sink, source, protocol| {
+                serve_attach(sink, source, protocol, target)
             })
         }
         _ => refused(
@@ -133,23 +149,49 @@ fn route(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
     }
 }
 
-/// The socket a channel session (exec, attach) runs on once the upgrade completes.
-type ChannelSocket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-
-/// Accepts a WebSocket upgrade speaking the channel protocol (v5/v4) and runs `session` on it.
+/// Accepts an upgrade speaking the channel protocol (WebSocket v5/v4, or SPDY/3.1 with
+/// `v4.channel.k8s.io`) and runs `session` on the connection's two halves.
 fn upgrade_channel_session<F, Fut>(
     mut request: Request<Incoming>,
     verb: &'static str,
+    wanted: WantedStreams,
     session: F,
 ) -> Response<Body>
 where
-    F: FnOnce(ChannelSocket, ChannelProtocol) -> Fut + Send + 'static,
+    F: FnOnce(ChannelSink, ChannelSource, ChannelProtocol) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    if is_spdy_upgrade(request.headers()) {
+        let offered = offered_stream_protocols(request.headers());
+        if !offered.iter().any(|p| p == SPDY_CHANNEL_PROTOCOL) {
+            return refused(
+                StatusCode::FORBIDDEN,
+                format!("unable to upgrade: unable to negotiate protocol: client supports {offered:?}, server supports [\"{SPDY_CHANNEL_PROTOCOL}\"]"),
+            );
+        }
+        let response = spdy_accepted(SPDY_CHANNEL_PROTOCOL);
+        let upgrade = hyper::upgrade::on(&mut request);
+        tokio::spawn(async move {
+            let upgraded = match upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(e) => return tracing::debug!(error = %e, verb, "upgrade failed"),
+            };
+            let channels = match SpdySession::start(TokioIo::new(upgraded), Role::Server) {
+                Ok(spdy) => accept_channels(spdy, wanted).await,
+                Err(e) => Err(e),
+            };
+            match channels {
+                // A stream's FIN is an explicit end of stdin, as v5's close signal.
+                Ok((sink, source)) => session(sink, source, ChannelProtocol::V5).await,
+                Err(e) => tracing::debug!(error = %e, verb, "remotecommand over SPDY"),
+            }
+        });
+        return response;
+    }
     if !is_websocket_upgrade(request.headers()) {
         return refused(
             StatusCode::BAD_REQUEST,
-            format!("{verb} needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)"),
+            format!("{verb} needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io) or SPDY/3.1"),
         );
     }
     let offered = offered_subprotocols(request.headers());
@@ -172,7 +214,8 @@ where
                     None,
                 )
                 .await;
-                session(socket, protocol).await;
+                let (sink, source) = socket.split();
+                session(Box::pin(sink), Box::pin(source), protocol).await;
             }
             Err(e) => tracing::debug!(error = %e, verb, "upgrade failed"),
         }

@@ -177,8 +177,10 @@ fn new_stream(
 
 impl SpdyStream {
     /// The next DATA payload; `None` after the peer's FIN, a reset or the connection's end.
+    /// Data that arrived before the end is read first.
     pub async fn read(&mut self) -> Option<Bytes> {
         tokio::select! {
+            biased;
             data = self.data.recv() => data,
             () = self.reset.cancelled() => None,
         }
