@@ -99,9 +99,9 @@ pub fn compare(lhs: &Value, rhs: &Value, ty: Ty) -> Comparison {
     out
 }
 
-fn walk_compare(
-    lhs: Option<&Value>,
-    rhs: Option<&Value>,
+fn walk_compare<'v>(
+    lhs: Option<&'v Value>,
+    rhs: Option<&'v Value>,
     ty: Ty,
     path: &mut Path,
     out: &mut Comparison,
@@ -130,7 +130,7 @@ fn walk_compare(
         }
     } else if both_lists {
         let list = ty.list();
-        let index = |v: Option<&Value>| -> BTreeMap<PathElement, Value> {
+        let index = |v: Option<&'v Value>| -> BTreeMap<PathElement, &'v Value> {
             let mut m = BTreeMap::new();
             for (i, item) in v
                 .and_then(Value::as_array)
@@ -139,7 +139,7 @@ fn walk_compare(
                 .enumerate()
             {
                 if let Some(pe) = item_element(item, list.ssa, i) {
-                    m.entry(pe).or_insert_with(|| item.clone());
+                    m.entry(pe).or_insert(item);
                 }
             }
             m
@@ -154,7 +154,7 @@ fn walk_compare(
             } else {
                 crate::strategic::schema::ATOMIC
             };
-            walk_compare(l.get(pe), r.get(pe), item_ty, path, out);
+            walk_compare(l.get(pe).copied(), r.get(pe).copied(), item_ty, path, out);
             path.pop();
         }
     } else if let (Some(l), Some(r)) = (lhs, rhs) {
