@@ -221,6 +221,23 @@ async fn connect_spdy(url: &str) -> TcpStream {
 /// Upgrades to SPDY/3.1 offering `protocols` (one header each, as client-go) and checks that the
 /// server chose `chosen`.
 async fn connect_spdy_offering(url: &str, protocols: &[&str], chosen: &str) -> TcpStream {
+    let mut stream = send_spdy_upgrade(url, protocols).await;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(
+        head.contains(&format!("x-stream-protocol-version: {chosen}")),
+        "{head}"
+    );
+    stream
+}
+
+/// Sends the upgrade request offering `protocols` (one header each, as client-go); the answer
+/// is left to read.
+async fn send_spdy_upgrade(url: &str, protocols: &[&str]) -> TcpStream {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut stream = TcpStream::connect(host).await.unwrap();
@@ -233,16 +250,6 @@ async fn connect_spdy_offering(url: &str, protocols: &[&str], chosen: &str) -> T
          {offered}\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(stream.read_u8().await.unwrap());
-    }
-    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
-    assert!(head.starts_with("http/1.1 101"), "{head}");
-    assert!(
-        head.contains(&format!("x-stream-protocol-version: {chosen}")),
-        "{head}"
-    );
     stream
 }
 
@@ -320,14 +327,7 @@ async fn exec_over_spdy_with_a_terminal_applies_resizes() {
 async fn exec_over_spdy_refuses_clients_without_v4() {
     let server = server().await;
     let url = server.register(exec_target(&["true"], false, false));
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = TcpStream::connect(host).await.unwrap();
-    let request = format!(
-        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\
-         X-Stream-Protocol-Version: channel.k8s.io\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut stream = send_spdy_upgrade(&url, &["channel.k8s.io"]).await;
     let mut answer = vec![0u8; 512];
     let n = stream.read(&mut answer).await.unwrap();
     let answer = String::from_utf8_lossy(&answer[..n]);

@@ -14,10 +14,10 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::channel_protocol::{decode_channel_message, encode_channel_message};
+use super::channel_protocol::{ChannelSink, ChannelSource};
 use super::close_handshake::await_close_reply;
 use super::exec_session::{send_messages, send_status};
 use super::exec_status::internal_error;
-use super::spdy_channels::{ChannelSink, ChannelSource};
 use super::{AttachTarget, ChannelProtocol, ResizeEvent};
 use super::{CHANNEL_CLOSE, CHANNEL_RESIZE, CHANNEL_STDERR, CHANNEL_STDIN, CHANNEL_STDOUT};
 use crate::shim::attach_frame::{AttachFrame, FrameReader};

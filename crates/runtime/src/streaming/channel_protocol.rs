@@ -2,6 +2,8 @@
 //! the channel it belongs to.
 
 use bytes::{BufMut, Bytes, BytesMut};
+use futures::{Sink, Stream};
+use tokio_tungstenite::tungstenite::{Error as WebSocketError, Message};
 
 pub const CHANNEL_STDIN: u8 = 0;
 pub const CHANNEL_STDOUT: u8 = 1;
@@ -38,6 +40,13 @@ impl ChannelProtocol {
         })
     }
 }
+
+/// The outgoing half of a channel session (exec, attach): a WebSocket's sink, or the SPDY
+/// streams seen as one (`spdy_channels`).
+pub type ChannelSink = std::pin::Pin<Box<dyn Sink<Message, Error = WebSocketError> + Send>>;
+/// The incoming half: what the client sends, as channel messages.
+pub type ChannelSource =
+    std::pin::Pin<Box<dyn Stream<Item = Result<Message, WebSocketError>> + Send>>;
 
 /// One message on a channel.
 pub fn encode_channel_message(channel: u8, data: &[u8]) -> Bytes {

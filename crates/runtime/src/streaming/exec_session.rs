@@ -14,13 +14,13 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::channel_protocol::{decode_channel_message, encode_channel_message};
+use super::channel_protocol::{ChannelSink, ChannelSource};
 use super::close_handshake::await_close_reply;
 use super::exec_process::{
     exit_code, spawn_exec, ExecProcess, ProcessInput, ProcessOutput, Terminal,
 };
 use super::exec_runner::ExecRunner;
 use super::exec_status::{exit_status, internal_error};
-use super::spdy_channels::{ChannelSink, ChannelSource};
 use super::{ChannelProtocol, ExecTarget, ResizeEvent};
 use super::{
     CHANNEL_CLOSE, CHANNEL_ERROR, CHANNEL_RESIZE, CHANNEL_STDERR, CHANNEL_STDIN, CHANNEL_STDOUT,

@@ -16,14 +16,13 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::attach_session::serve_attach;
+use super::channel_protocol::{ChannelSink, ChannelSource};
 use super::exec_runner::ExecRunner;
 use super::exec_session::serve_exec;
 use super::port_forward::{serve_port_forward, PORT_FORWARD_PROTOCOL};
 use super::request_cache::RequestCache;
 use super::spdy::{Role, SpdySession};
-use super::spdy_channels::{
-    accept_channels, ChannelSink, ChannelSource, WantedStreams, SPDY_CHANNEL_PROTOCOL,
-};
+use super::spdy_channels::{accept_channels, WantedStreams, SPDY_CHANNEL_PROTOCOL};
 use super::websocket_bytes::websocket_as_bytes;
 use super::websocket_handshake::{
     is_spdy_upgrade, is_websocket_upgrade, offered_stream_protocols, offered_subprotocols, refused,
@@ -164,19 +163,10 @@ where
     if is_spdy_upgrade(request.headers()) {
         let offered = offered_stream_protocols(request.headers());
         if !offered.iter().any(|p| p == SPDY_CHANNEL_PROTOCOL) {
-            return refused(
-                StatusCode::FORBIDDEN,
-                format!("unable to upgrade: unable to negotiate protocol: client supports {offered:?}, server supports [\"{SPDY_CHANNEL_PROTOCOL}\"]"),
-            );
+            return unnegotiated_spdy_protocol(&offered, SPDY_CHANNEL_PROTOCOL);
         }
-        let response = spdy_accepted(SPDY_CHANNEL_PROTOCOL);
-        let upgrade = hyper::upgrade::on(&mut request);
-        tokio::spawn(async move {
-            let upgraded = match upgrade.await {
-                Ok(upgraded) => upgraded,
-                Err(e) => return tracing::debug!(error = %e, verb, "upgrade failed"),
-            };
-            let channels = match SpdySession::start(TokioIo::new(upgraded), Role::Server) {
+        run_after_upgrade(&mut request, verb, move |io| async move {
+            let channels = match SpdySession::start(io, Role::Server) {
                 Ok(spdy) => accept_channels(spdy, wanted).await,
                 Err(e) => Err(e),
             };
@@ -186,7 +176,7 @@ where
                 Err(e) => tracing::debug!(error = %e, verb, "remotecommand over SPDY"),
             }
         });
-        return response;
+        return spdy_accepted(SPDY_CHANNEL_PROTOCOL);
     }
     if !is_websocket_upgrade(request.headers()) {
         return refused(
@@ -204,21 +194,9 @@ where
         );
     };
     let response = websocket_accepted(request.headers(), protocol.name());
-    let upgrade = hyper::upgrade::on(&mut request);
-    tokio::spawn(async move {
-        match upgrade.await {
-            Ok(upgraded) => {
-                let socket = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    WebSocketRole::Server,
-                    None,
-                )
-                .await;
-                let (sink, source) = socket.split();
-                session(Box::pin(sink), Box::pin(source), protocol).await;
-            }
-            Err(e) => tracing::debug!(error = %e, verb, "upgrade failed"),
-        }
+    run_after_upgrade(&mut request, verb, move |io| async move {
+        let (sink, source) = server_websocket(io).await.split();
+        session(Box::pin(sink), Box::pin(source), protocol).await;
     });
     response
 }
@@ -236,44 +214,54 @@ fn upgrade_port_forward(mut request: Request<Incoming>, target: ForwardTarget) -
             );
         }
         let response = websocket_accepted(headers, SPDY_TUNNEL_SUBPROTOCOL);
-        let upgrade = hyper::upgrade::on(&mut request);
-        tokio::spawn(async move {
-            match upgrade.await {
-                Ok(upgraded) => {
-                    let socket = WebSocketStream::from_raw_socket(
-                        TokioIo::new(upgraded),
-                        WebSocketRole::Server,
-                        None,
-                    )
-                    .await;
-                    start_port_forward(websocket_as_bytes(socket), target).await;
-                }
-                Err(e) => tracing::debug!(error = %e, "port-forward: upgrade failed"),
-            }
+        run_after_upgrade(&mut request, "port-forward", move |io| async move {
+            let socket = server_websocket(io).await;
+            start_port_forward(websocket_as_bytes(socket), target).await;
         });
         return response;
     }
     if is_spdy_upgrade(headers) {
         let offered = offered_stream_protocols(headers);
         if !offered.is_empty() && !offered.iter().any(|p| p == PORT_FORWARD_PROTOCOL) {
-            return refused(
-                StatusCode::FORBIDDEN,
-                format!("unable to upgrade: unable to negotiate protocol: client supports {offered:?}, server supports [\"{PORT_FORWARD_PROTOCOL}\"]"),
-            );
+            return unnegotiated_spdy_protocol(&offered, PORT_FORWARD_PROTOCOL);
         }
-        let response = spdy_accepted(PORT_FORWARD_PROTOCOL);
-        let upgrade = hyper::upgrade::on(&mut request);
-        tokio::spawn(async move {
-            match upgrade.await {
-                Ok(upgraded) => start_port_forward(TokioIo::new(upgraded), target).await,
-                Err(e) => tracing::debug!(error = %e, "port-forward: upgrade failed"),
-            }
+        run_after_upgrade(&mut request, "port-forward", move |io| {
+            start_port_forward(io, target)
         });
-        return response;
+        return spdy_accepted(PORT_FORWARD_PROTOCOL);
     }
     refused(
         StatusCode::BAD_REQUEST,
         "port-forward needs an upgrade to SPDY/3.1",
+    )
+}
+
+/// Runs `run` on the connection once the `101 Switching Protocols` answer has gone out.
+fn run_after_upgrade<F, Fut>(request: &mut Request<Incoming>, verb: &'static str, run: F)
+where
+    F: FnOnce(TokioIo<hyper::upgrade::Upgraded>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let upgrade = hyper::upgrade::on(request);
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => run(TokioIo::new(upgraded)).await,
+            Err(e) => tracing::debug!(error = %e, verb, "upgrade failed"),
+        }
+    });
+}
+
+async fn server_websocket(
+    io: TokioIo<hyper::upgrade::Upgraded>,
+) -> WebSocketStream<TokioIo<hyper::upgrade::Upgraded>> {
+    WebSocketStream::from_raw_socket(io, WebSocketRole::Server, None).await
+}
+
+/// Upstream's answer to a SPDY client offering none of the `supported` stream protocol.
+fn unnegotiated_spdy_protocol(offered: &[String], supported: &str) -> Response<Body> {
+    refused(
+        StatusCode::FORBIDDEN,
+        format!("unable to upgrade: unable to negotiate protocol: client supports {offered:?}, server supports [\"{supported}\"]"),
     )
 }
 

@@ -15,12 +15,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{Sink, Stream, StreamExt};
+use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_tungstenite::tungstenite::{Error as WebSocketError, Message};
 
-use super::channel_protocol::{decode_channel_message, encode_channel_message};
+use super::channel_protocol::{
+    decode_channel_message, encode_channel_message, ChannelSink, ChannelSource,
+};
 use super::spdy::{header_value, SpdySession, SpdyStream, StreamWriter};
 use super::{ResizeEvent, StreamingError};
 use super::{
@@ -62,12 +64,6 @@ impl WantedStreams {
         names
     }
 }
-
-/// The outgoing half: channel messages in, stream writes out.
-pub type ChannelSink = std::pin::Pin<Box<dyn Sink<Message, Error = WebSocketError> + Send>>;
-/// The incoming half: what the client sends, as channel messages.
-pub type ChannelSource =
-    std::pin::Pin<Box<dyn Stream<Item = Result<Message, WebSocketError>> + Send>>;
 
 /// Waits for the streams `wanted` names and returns them as channel messages.
 pub async fn accept_channels(
