@@ -21,6 +21,8 @@ use std::ptr::NonNull;
 pub struct CleanFileMapping {
     pub start: usize,
     pub end: usize,
+    /// Its `Rss:`, in bytes: what dropping it takes out of the resident set.
+    pub resident_bytes: u64,
 }
 
 /// Drops this process's clean mappings of its own executable; returns how many bytes of the
@@ -30,7 +32,6 @@ pub fn release() -> std::io::Result<u64> {
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     let mut released = 0;
     for mapping in clean_mappings_of(&smaps, &exe.to_string_lossy()) {
-        let resident = resident_bytes(&smaps, mapping.start);
         let Some(start) = NonNull::new(std::ptr::with_exposed_provenance_mut::<c_void>(
             mapping.start,
         )) else {
@@ -49,7 +50,7 @@ pub fn release() -> std::io::Result<u64> {
             )
         }
         .map_err(std::io::Error::from)?;
-        released += resident;
+        released += mapping.resident_bytes;
     }
     Ok(released)
 }
@@ -64,9 +65,12 @@ pub fn clean_mappings_of(smaps: &str, exe: &str) -> Vec<CleanFileMapping> {
                 found.push(mapping);
             }
             current = header_of_exe(header, exe).map(|mapping| (mapping, true));
-        } else if let Some(anonymous) = line.strip_prefix("Anonymous:") {
-            if let Some((_, clean)) = current.as_mut() {
+        } else if let Some((mapping, clean)) = current.as_mut() {
+            if let Some(anonymous) = line.strip_prefix("Anonymous:") {
                 *clean &= anonymous.trim() == "0 kB";
+            } else if let Some(rss) = line.strip_prefix("Rss:") {
+                let kib = rss.trim().trim_end_matches("kB").trim();
+                mapping.resident_bytes = kib.parse::<u64>().unwrap_or(0) * 1024;
             }
         }
     }
@@ -96,35 +100,17 @@ fn header_of_exe(fields: Vec<&str>, exe: &str) -> Option<CleanFileMapping> {
     let [range, perms, _offset, _device, _inode, path] = fields.as_slice() else {
         return None;
     };
-    if path.trim_start() != exe || perms.len() != 4 || !perms.starts_with('r') {
-        return None;
-    }
-    let (readable_writable, private) = (&perms[..2], perms.ends_with('p'));
-    if readable_writable != "r-" || !private {
+    // Readable, not writable, private (`r-xp`, `r--p`).
+    let clean_perms = perms.len() == 4 && perms.starts_with("r-") && perms.ends_with('p');
+    if path.trim_start() != exe || !clean_perms {
         return None;
     }
     let (start, end) = range.split_once('-')?;
     Some(CleanFileMapping {
         start: usize::from_str_radix(start, 16).ok()?,
         end: usize::from_str_radix(end, 16).ok()?,
+        resident_bytes: 0,
     })
-}
-
-/// The `Rss:` of the mapping starting at `start`, in bytes.
-fn resident_bytes(smaps: &str, start: usize) -> u64 {
-    let prefix = format!("{start:x}-");
-    let mut in_mapping = false;
-    for line in smaps.lines() {
-        if mapping_header(line).is_some() {
-            in_mapping = line.starts_with(&prefix);
-        } else if in_mapping {
-            if let Some(rss) = line.strip_prefix("Rss:") {
-                let kib = rss.trim().trim_end_matches("kB").trim();
-                return kib.parse::<u64>().unwrap_or(0) * 1024;
-            }
-        }
-    }
-    0
 }
 
 #[cfg(test)]
@@ -162,11 +148,13 @@ Anonymous:           500 kB
             vec![
                 CleanFileMapping {
                     start: 0x55d0_0000_0000,
-                    end: 0x55d0_0020_0000
+                    end: 0x55d0_0020_0000,
+                    resident_bytes: 1800 * 1024,
                 },
                 CleanFileMapping {
                     start: 0x55d0_0020_0000,
-                    end: 0x55d0_0200_0000
+                    end: 0x55d0_0200_0000,
+                    resident_bytes: 21000 * 1024,
                 },
             ],
             "the relocated (anonymous) RELRO segment, the data segment, libc and the heap stay"
@@ -178,12 +166,6 @@ Anonymous:           500 kB
         let smaps = SMAPS.replace("/opt/r8s", "/opt/r8s (deleted)");
         assert_eq!(clean_mappings_of(&smaps, "/opt/r8s (deleted)").len(), 2);
         assert!(clean_mappings_of(&smaps, "/opt/r8s").is_empty());
-    }
-
-    #[test]
-    fn resident_bytes_are_read_per_mapping() {
-        assert_eq!(resident_bytes(SMAPS, 0x55d0_0020_0000), 21000 * 1024);
-        assert_eq!(resident_bytes(SMAPS, 0x1234), 0);
     }
 
     #[test]
