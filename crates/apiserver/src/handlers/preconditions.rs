@@ -17,8 +17,27 @@ pub(super) fn check(
     uid: Option<&str>,
     resource_version: Option<&str>,
 ) -> Result<(), ApiError> {
+    check_uid_and_revision(
+        info,
+        name,
+        meta_str(object, "uid").unwrap_or(""),
+        revision,
+        uid,
+        resource_version,
+    )
+}
+
+/// [`check`] for an object whose uid is `actual_uid`.
+pub(super) fn check_uid_and_revision(
+    info: &ResourceInfo,
+    name: &str,
+    actual_uid: &str,
+    revision: i64,
+    uid: Option<&str>,
+    resource_version: Option<&str>,
+) -> Result<(), ApiError> {
     if let Some(uid) = uid {
-        let actual = meta_str(object, "uid").unwrap_or("");
+        let actual = actual_uid;
         if uid != actual {
             return Err(ApiError::conflict(
                 info.group,

@@ -139,6 +139,55 @@ impl Store {
         })
     }
 
+    /// The object's bytes as storage holds them (no `metadata.resourceVersion`) and its
+    /// revision, for writers that change a few fields without parsing the rest. Only for
+    /// resources served in their storage version.
+    pub async fn get_stored(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(Vec<u8>, i64), ApiError> {
+        if !info.is_storage_version() {
+            return Err(ApiError::internal(format!(
+                "{} {} is not stored in the version it is served in",
+                info.group, info.plural
+            )));
+        }
+        let key = self.key(info, namespace, name)?;
+        let (kv, _) = self
+            .backend
+            .get(&key)
+            .await
+            .map_err(|e| api_error(info, name, e))?;
+        let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
+        Ok((kv.value, kv.mod_revision))
+    }
+
+    /// Writes bytes read by [`Store::get_stored`] and changed, if the object is still at
+    /// `revision`; returns the new revision.
+    pub async fn replace_stored(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        bytes: Vec<u8>,
+        revision: i64,
+    ) -> Result<i64, ApiError> {
+        if bytes.len() > MAX_OBJECT_BYTES {
+            return Err(ApiError::too_large(
+                "Request entity too large: etcdserver: request is too large",
+            ));
+        }
+        let key = self.key(info, namespace, name)?;
+        let kv = self
+            .backend
+            .put(&key, bytes, Precondition::ModRevision(revision), None)
+            .await
+            .map_err(|e| api_error(info, name, e))?;
+        Ok(kv.mod_revision)
+    }
+
     /// Write a new object; fails with AlreadyExists.
     pub async fn create(
         &self,

@@ -2,7 +2,8 @@
 //!
 //! As upstream's BindingREST, this is not an update of the pod through the usual pipeline: the
 //! server reads the pod, sets `spec.nodeName` and the PodScheduled condition (and copies the
-//! Binding's annotations), and writes it back by compare-and-swap. No defaulting, validation or
+//! Binding's annotations), and writes it back by compare-and-swap. The pod is opened only as far
+//! as that needs ([`StoredPod`]): the rest of its bytes are written back as they were read. No defaulting, validation or
 //! field management runs, and nothing is copied to compare before and after: a binding always
 //! changes the pod. The Binding's `metadata.uid` and `metadata.resourceVersion`, when set, are
 //! preconditions on the pod.
@@ -14,6 +15,9 @@ use super::decode::{decode_object, is_dry_run};
 use super::resource::Target;
 use crate::http::response::{value_response, HttpResponse};
 use crate::registry::object_meta::meta_str;
+use stored_pod::StoredPod;
+
+mod stored_pod;
 use crate::server::{ApiServer, RequestContext};
 use crate::status::{success_status, ApiError};
 
@@ -64,23 +68,19 @@ impl Binding {
     fn assign(
         &self,
         info: &ResourceInfo,
-        pod: &mut Value,
+        pod: &mut StoredPod,
         revision: i64,
         name: &str,
     ) -> Result<(), ApiError> {
-        super::preconditions::check(
+        super::preconditions::check_uid_and_revision(
             info,
             name,
-            pod,
+            pod.meta_str("uid").as_deref().unwrap_or(""),
             revision,
             self.uid.as_deref(),
             self.resource_version.as_deref(),
         )?;
-        let assigned = pod
-            .get("spec")
-            .and_then(|s| s.get("nodeName"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let assigned = pod.node_name();
         if !assigned.is_empty() {
             return Err(ApiError::conflict(
                 "",
@@ -89,11 +89,7 @@ impl Binding {
                 &format!("pod {name} is already assigned to node \"{assigned}\""),
             ));
         }
-        if pod
-            .get("metadata")
-            .and_then(|m| m.get("deletionTimestamp"))
-            .is_some()
-        {
+        if pod.has_meta("deletionTimestamp") {
             return Err(ApiError::conflict(
                 "",
                 "pods",
@@ -101,37 +97,30 @@ impl Binding {
                 "pod is being deleted, cannot be assigned to a host",
             ));
         }
-        if !self.annotations.is_empty() {
-            let annotations = &mut pod["metadata"]["annotations"];
-            if !annotations.is_object() {
-                *annotations = Value::Object(Map::new());
-            }
-            if let Some(annotations) = annotations.as_object_mut() {
-                for (key, value) in &self.annotations {
-                    annotations.insert(key.clone(), value.clone());
-                }
-            }
-        }
-        pod["spec"]["nodeName"] = Value::String(self.node.clone());
-        let status = &mut pod["status"];
-        if !status.is_object() {
-            *status = Value::Object(Map::new());
-        }
-        let conditions = &mut status["conditions"];
-        if let Some(items) = conditions.as_array_mut() {
-            items.retain(|c| c.get("type").and_then(Value::as_str) != Some("PodScheduled"));
-        } else {
-            *conditions = Value::Array(Vec::new());
-        }
-        if let Some(items) = conditions.as_array_mut() {
-            items.push(json!({
-                "type": "PodScheduled",
-                "status": "True",
-                "lastProbeTime": null,
-                "lastTransitionTime": crate::registry::object_meta::now_rfc3339(),
-            }));
-        }
-        Ok(())
+        pod.merge_annotations(&self.annotations)
+            .and_then(|()| pod.set_node_name(&self.node))
+            .and_then(|()| pod.update_status(mark_scheduled))
+            .map_err(|e| ApiError::internal(format!("stored object: {e}")))
+    }
+}
+
+/// Replaces the PodScheduled condition with a true one.
+fn mark_scheduled(status: &mut Map<String, Value>) {
+    let conditions = status
+        .entry("conditions")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Some(items) = conditions.as_array_mut() {
+        items.retain(|c| c.get("type").and_then(Value::as_str) != Some("PodScheduled"));
+    } else {
+        *conditions = Value::Array(Vec::new());
+    }
+    if let Some(items) = conditions.as_array_mut() {
+        items.push(json!({
+            "type": "PodScheduled",
+            "status": "True",
+            "lastProbeTime": null,
+            "lastTransitionTime": crate::registry::object_meta::now_rfc3339(),
+        }));
     }
 }
 
@@ -146,14 +135,20 @@ pub async fn bind(
     let dry_run = is_dry_run(ctx)?;
     let store = &server.registry.store;
     loop {
-        let current = store.get(target.info, target.namespace, name).await?;
-        let mut pod = current.object;
-        binding.assign(target.info, &mut pod, current.revision, name)?;
+        let (bytes, revision) = store
+            .get_stored(target.info, target.namespace, name)
+            .await?;
+        let mut pod = StoredPod::parse(&bytes)
+            .map_err(|e| ApiError::internal(format!("stored object: {e}")))?;
+        binding.assign(target.info, &mut pod, revision, name)?;
         if dry_run {
             break;
         }
+        let bytes = pod
+            .into_bytes()
+            .map_err(|e| ApiError::internal(format!("stored object: {e}")))?;
         match store
-            .replace(target.info, target.namespace, name, pod, current.revision)
+            .replace_stored(target.info, target.namespace, name, bytes, revision)
             .await
         {
             Ok(_) => break,
@@ -188,6 +183,17 @@ mod tests {
         api::catalog::find("", "v1", "pods").expect("pods are in the catalog")
     }
 
+    fn stored(pod: &Value) -> StoredPod {
+        StoredPod::parse(&serde_json::to_vec(pod).unwrap()).unwrap()
+    }
+
+    /// Assigns `pod` by `binding`, returning the pod written or the refusal.
+    fn assign(binding: &Binding, pod: &Value, revision: i64) -> Result<Value, ApiError> {
+        let mut stored = stored(pod);
+        binding.assign(pods(), &mut stored, revision, "p")?;
+        Ok(serde_json::from_slice(&stored.into_bytes().unwrap()).unwrap())
+    }
+
     fn pod() -> Value {
         json!({"metadata": {"name": "p", "uid": "u1", "annotations": {"a": "1"}},
             "spec": {"containers": []},
@@ -198,8 +204,7 @@ mod tests {
 
     #[test]
     fn assigns_the_node_and_replaces_the_scheduled_condition() {
-        let mut pod = pod();
-        binding(json!({})).assign(pods(), &mut pod, 7, "p").unwrap();
+        let pod = assign(&binding(json!({})), &pod(), 7).unwrap();
         assert_eq!(pod["spec"]["nodeName"], "n1");
         let conditions = pod["status"]["conditions"].as_array().unwrap();
         assert_eq!(conditions.len(), 2);
@@ -211,34 +216,42 @@ mod tests {
 
     #[test]
     fn a_pod_without_status_gets_one() {
-        let mut pod = json!({"metadata": {"name": "p"}, "spec": {}});
-        binding(json!({})).assign(pods(), &mut pod, 7, "p").unwrap();
+        let pod = json!({"metadata": {"name": "p"}, "spec": {}});
+        let pod = assign(&binding(json!({})), &pod, 7).unwrap();
         assert_eq!(pod["status"]["conditions"][0]["type"], "PodScheduled");
     }
 
     #[test]
     fn copies_annotations_and_checks_preconditions() {
-        let mut pod = pod();
-        binding(
-            json!({"metadata": {"name": "p", "uid": "u1", "resourceVersion": "7",
-            "annotations": {"b": "2"}}}),
+        let pod = assign(
+            &binding(
+                json!({"metadata": {"name": "p", "uid": "u1", "resourceVersion": "7",
+                "annotations": {"b": "2"}}}),
+            ),
+            &pod(),
+            7,
         )
-        .assign(pods(), &mut pod, 7, "p")
         .unwrap();
         assert_eq!(pod["metadata"]["annotations"], json!({"a": "1", "b": "2"}));
 
-        let wrong_uid = binding(json!({"metadata": {"name": "p", "uid": "u2"}}))
-            .assign(pods(), &mut self::pod(), 7, "p")
-            .unwrap_err();
+        let wrong_uid = assign(
+            &binding(json!({"metadata": {"name": "p", "uid": "u2"}})),
+            &self::pod(),
+            7,
+        )
+        .unwrap_err();
         assert_eq!(wrong_uid.code, 409);
         assert!(
             wrong_uid.message.contains("UID in precondition: u2"),
             "{}",
             wrong_uid.message
         );
-        let wrong_rv = binding(json!({"metadata": {"name": "p", "resourceVersion": "6"}}))
-            .assign(pods(), &mut self::pod(), 7, "p")
-            .unwrap_err();
+        let wrong_rv = assign(
+            &binding(json!({"metadata": {"name": "p", "resourceVersion": "6"}})),
+            &self::pod(),
+            7,
+        )
+        .unwrap_err();
         assert_eq!(wrong_rv.code, 409);
     }
 
@@ -246,17 +259,13 @@ mod tests {
     fn refuses_assigned_and_terminating_pods_and_bindings_without_a_node() {
         let mut assigned = pod();
         assigned["spec"]["nodeName"] = json!("n0");
-        let error = binding(json!({}))
-            .assign(pods(), &mut assigned, 7, "p")
-            .unwrap_err();
+        let error = assign(&binding(json!({})), &assigned, 7).unwrap_err();
         assert_eq!(error.code, 409);
         assert!(error.message.contains("already assigned to node \"n0\""));
 
         let mut deleting = pod();
         deleting["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
-        let error = binding(json!({}))
-            .assign(pods(), &mut deleting, 7, "p")
-            .unwrap_err();
+        let error = assign(&binding(json!({})), &deleting, 7).unwrap_err();
         assert!(error.message.contains("being deleted"));
 
         let no_node = Binding::parse(&json!({"target": {"name": ""}}), "p");
