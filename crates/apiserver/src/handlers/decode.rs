@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use api::ResourceInfo;
 
-use crate::http::body::{decode_json, decode_protobuf, decode_yaml, duplicate_fields};
+use crate::http::body::{decode_json, decode_protobuf, decode_yaml};
+use crate::http::duplicate_fields::duplicate_fields;
 use crate::http::negotiate::{body_format, BodyFormat};
 use crate::server::RequestContext;
 use crate::status::ApiError;

@@ -1,6 +1,7 @@
 //! HTTP plumbing: TLS listener, query strings, bodies, content negotiation, responses.
 
 pub mod body;
+pub mod duplicate_fields;
 pub mod listener;
 pub mod negotiate;
 pub mod query;
