@@ -1,5 +1,6 @@
 //! create, update, patch, and pod binding.
 
+use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use api::ResourceInfo;
@@ -9,13 +10,15 @@ use super::output::object_response;
 use super::resource::Target;
 use crate::http::body::{decode_json, decode_yaml};
 use crate::http::negotiate::{body_format, BodyFormat};
-use crate::http::response::{add_warnings, HttpResponse};
+use crate::http::negotiate::{Encoding, Representation};
+use crate::http::response::{add_warnings, json_bytes_response, HttpResponse};
 use crate::registry::certificate_signing_requests::is_certificate_signing_request;
 use crate::registry::object_meta::{
     bump_generation_if_spec_changed, carry_on_update, fill_on_create, generated_name, meta_str,
     metadata_mut, now_rfc3339,
 };
 use crate::registry::service_allocation::node_ports_of;
+use crate::registry::stored_json::with_resource_version;
 use crate::registry::strategy::{
     prepare_for_create, prepare_for_update, uses_generation, WriteTarget,
 };
@@ -91,9 +94,31 @@ pub async fn create(
         matches!(body_format(ctx.content_type.as_deref())?, BodyFormat::Json).then_some(body);
     let warnings = check_fields(ctx, info, &object, raw_json)?;
     let created = create_object(server, ctx, target, object, true).await?;
-    let mut response = object_response(ctx, info, 201, &created);
+    let mut response = created_response(ctx, info, created);
     add_warnings(&mut response, &warnings);
     Ok(response)
+}
+
+/// The 201 answer to a create: a client asking for the object as JSON gets the bytes just
+/// stored with the resourceVersion written in, instead of the object serialized a second time.
+fn created_response(ctx: &RequestContext, info: &ResourceInfo, created: Created) -> HttpResponse {
+    let plain_json = matches!(ctx.accept.representation, Representation::Object)
+        && matches!(ctx.accept.encoding, Encoding::Json)
+        && info.is_storage_version();
+    let spliced = created
+        .stored
+        .filter(|_| plain_json)
+        .and_then(|(bytes, revision)| with_resource_version(&bytes, revision));
+    match spliced {
+        Some(json) => json_bytes_response(201, Bytes::from(json)),
+        None => object_response(ctx, info, 201, &created.object),
+    }
+}
+
+/// A created object, and the bytes storage holds with their revision (none for a dry run).
+struct Created {
+    object: Value,
+    stored: Option<(Vec<u8>, i64)>,
 }
 
 /// Admit, default, validate and store a new object.
@@ -103,7 +128,7 @@ async fn create_object(
     target: &Target<'_>,
     mut object: Value,
     manage_fields: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Created, ApiError> {
     let info = target.info;
     let dry_run = is_dry_run(ctx)?;
     check_type(info, &mut object)?;
@@ -164,7 +189,10 @@ async fn create_object(
         object = patch::apply::track_update(None, object, &options);
     }
     if dry_run {
-        return Ok(object);
+        return Ok(Created {
+            object,
+            stored: None,
+        });
     }
     let name = crate::registry::object_meta::name_of(&object).to_string();
     if is_service(info) {
@@ -181,12 +209,15 @@ async fn create_object(
     let created = server
         .registry
         .store
-        .create(info, target.namespace, &name, object, lease)
+        .create_written(info, target.namespace, &name, object, lease)
         .await;
     if let (Err(_), Some(service)) = (&created, &allocated) {
         server.registry.services().release_all(service).await;
     }
-    created
+    created.map(|written| Created {
+        object: written.object,
+        stored: Some((written.stored, written.revision)),
+    })
 }
 
 /// What a write computes from the current object.
@@ -228,7 +259,7 @@ pub async fn guaranteed_update(
             let object = mutation(None)?;
             let created = create_object(server, ctx, target, object, false).await?;
             return Ok(Updated {
-                object: created,
+                object: created.object,
                 created: true,
             });
         };

@@ -13,6 +13,7 @@ pub mod service_allocation;
 pub mod service_type_change;
 pub mod storage_errors;
 pub mod store;
+pub mod stored_json;
 pub mod strategy;
 pub mod versions;
 

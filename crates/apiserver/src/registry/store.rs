@@ -28,6 +28,14 @@ pub struct Stored {
     pub revision: i64,
 }
 
+/// An object just written: as a value (with its resourceVersion) and as the bytes storage holds
+/// (in the storage version, without resourceVersion).
+pub struct Written {
+    pub object: Value,
+    pub stored: Vec<u8>,
+    pub revision: i64,
+}
+
 /// The storage key segment of a resource that is stored.
 pub fn storage_resource(info: &ResourceInfo) -> Result<&'static str, ApiError> {
     info.storage_resource
@@ -197,14 +205,32 @@ impl Store {
         object: Value,
         lease: Option<i64>,
     ) -> Result<Value, ApiError> {
+        self.create_written(info, namespace, name, object, lease)
+            .await
+            .map(|written| written.object)
+    }
+
+    /// [`Store::create`], also giving back the bytes written.
+    pub async fn create_written(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        object: Value,
+        lease: Option<i64>,
+    ) -> Result<Written, ApiError> {
         let key = self.key(info, namespace, name)?;
         let bytes = encode(info, &object)?;
         let kv = self
             .backend
-            .put(&key, bytes, Precondition::MustNotExist, lease)
+            .put(&key, bytes.clone(), Precondition::MustNotExist, lease)
             .await
             .map_err(|e| api_error(info, name, e))?;
-        Ok(with_resource_version(object, kv.mod_revision))
+        Ok(Written {
+            object: with_resource_version(object, kv.mod_revision),
+            stored: bytes,
+            revision: kv.mod_revision,
+        })
     }
 
     /// Replace the object stored at `revision`; fails with Conflict when it moved on.

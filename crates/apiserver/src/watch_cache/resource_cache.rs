@@ -58,7 +58,7 @@ impl CachedObject {
         let spliced = pruned
             .get("metadata")
             .filter(|meta| meta.is_object() && meta.get("resourceVersion").is_none())
-            .and_then(|_| with_resource_version(stored, revision));
+            .and_then(|_| crate::registry::stored_json::with_resource_version(stored, revision));
         let Some(json) = spliced else {
             // Not the shape storage writes; the long way still gives the same object.
             let object: Value = serde_json::from_slice(stored)?;
@@ -109,33 +109,6 @@ fn stored_paths() -> &'static PathTree {
             SelectionView::read_pointers().chain(std::iter::once("/metadata/resourceVersion")),
         )
     })
-}
-
-/// `stored` with `"resourceVersion":"<revision>"` as the first key of its top-level metadata
-/// object; `None` when that object cannot be found.
-fn with_resource_version(stored: &[u8], revision: i64) -> Option<Vec<u8>> {
-    #[derive(serde::Deserialize)]
-    struct MetadataSpan<'a> {
-        #[serde(borrow)]
-        metadata: &'a serde_json::value::RawValue,
-    }
-    let span: MetadataSpan<'_> = serde_json::from_slice(stored).ok()?;
-    let metadata = span.metadata.get();
-    // The raw value is a slice of `stored`: its offset there is where the metadata begins.
-    let start = (metadata.as_ptr() as usize).checked_sub(stored.as_ptr() as usize)?;
-    if stored.get(start) != Some(&b'{') {
-        return None;
-    }
-    let empty = metadata[1..].trim_start().starts_with('}');
-    let field = format!(
-        "\"resourceVersion\":\"{revision}\"{}",
-        if empty { "" } else { "," }
-    );
-    let mut out = Vec::with_capacity(stored.len() + field.len());
-    out.extend_from_slice(&stored[..=start]);
-    out.extend_from_slice(field.as_bytes());
-    out.extend_from_slice(&stored[start + 1..]);
-    Some(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
