@@ -8,7 +8,9 @@
 //! informers' objects too (after decoding).
 //!
 //! [`WithoutManagedFields`] wraps a resource type so a typed client (kube's `Api`) decodes lists
-//! and watch events this way.
+//! and watch events this way. [`WithoutManagedFieldsOrVolumes`] also skips a pod's `spec.volumes`,
+//! for watchers that never read them (the scheduler): the service account token volume alone is
+//! a good part of what decoding a pod costs.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,6 +22,8 @@ use serde::Deserialize;
 
 const METADATA: &str = "metadata";
 const MANAGED_FIELDS: &str = "managedFields";
+const SPEC: &str = "spec";
+const VOLUMES: &str = "volumes";
 
 /// Deserializes a `T` from `deserializer` as if the document's `metadata.managedFields` were absent.
 pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
@@ -29,7 +33,21 @@ where
 {
     T::deserialize(Filtered {
         inner: deserializer,
-        depth: Depth::Object,
+        depth: Depth::Object {
+            skip_volumes: false,
+        },
+    })
+}
+
+/// [`deserialize`], also as if the document's `spec.volumes` were absent.
+pub fn deserialize_without_volumes<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(Filtered {
+        inner: deserializer,
+        depth: Depth::Object { skip_volumes: true },
     })
 }
 
@@ -85,11 +103,77 @@ impl<K: k8s_openapi::Metadata> k8s_openapi::Metadata for WithoutManagedFields<K>
     }
 }
 
-/// Where in the document a map is: the object itself, or its `metadata`.
+/// A resource decoded by [`deserialize_without_volumes`]: no `managed_fields`, and for a pod no
+/// `spec.volumes`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WithoutManagedFieldsOrVolumes<K>(pub K);
+
+impl<K> WithoutManagedFieldsOrVolumes<K> {
+    pub fn into_inner(self) -> K {
+        self.0
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for WithoutManagedFieldsOrVolumes<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_without_volumes(deserializer).map(Self)
+    }
+}
+
+impl<K: serde::Serialize> serde::Serialize for WithoutManagedFieldsOrVolumes<K> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<K: k8s_openapi::Resource> k8s_openapi::Resource for WithoutManagedFieldsOrVolumes<K> {
+    const API_VERSION: &'static str = K::API_VERSION;
+    const GROUP: &'static str = K::GROUP;
+    const KIND: &'static str = K::KIND;
+    const VERSION: &'static str = K::VERSION;
+    const URL_PATH_SEGMENT: &'static str = K::URL_PATH_SEGMENT;
+    type Scope = K::Scope;
+}
+
+impl<K: k8s_openapi::Metadata> k8s_openapi::Metadata for WithoutManagedFieldsOrVolumes<K> {
+    type Ty = K::Ty;
+
+    fn metadata(&self) -> &Self::Ty {
+        self.0.metadata()
+    }
+
+    fn metadata_mut(&mut self) -> &mut Self::Ty {
+        self.0.metadata_mut()
+    }
+}
+
+/// A wrapper a typed client decodes into, and the object it holds.
+pub trait Decoded {
+    type Object;
+    fn into_object(self) -> Self::Object;
+}
+
+impl<K> Decoded for WithoutManagedFields<K> {
+    type Object = K;
+    fn into_object(self) -> K {
+        self.0
+    }
+}
+
+impl<K> Decoded for WithoutManagedFieldsOrVolumes<K> {
+    type Object = K;
+    fn into_object(self) -> K {
+        self.0
+    }
+}
+
+/// Where in the document a map is: the object itself (whose `spec.volumes` may be skipped too),
+/// its `metadata`, or its `spec`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Depth {
-    Object,
+    Object { skip_volumes: bool },
     Metadata,
+    Spec,
 }
 
 /// The deserializer of a value at `depth`: maps it yields are filtered.
@@ -245,7 +329,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for FilteringVisitor<V> {
         self.inner.visit_map(FilteredMap {
             inner: map,
             depth: self.depth,
-            next_is_metadata: false,
+            next_depth: None,
         })
     }
 
@@ -254,13 +338,13 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for FilteringVisitor<V> {
     }
 }
 
-/// A map at `depth`: in the object, the `metadata` value is filtered in turn; in the metadata,
-/// the `managedFields` entry is skipped.
+/// A map at `depth`: in the object, the `metadata` (and maybe `spec`) value is filtered in turn;
+/// in the metadata the `managedFields` entry is skipped, in the spec the `volumes` entry.
 struct FilteredMap<A> {
     inner: A,
     depth: Depth,
-    /// The key just returned was the object's `metadata`.
-    next_is_metadata: bool,
+    /// Where the value of the key just returned is, when it is filtered in turn.
+    next_depth: Option<Depth>,
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteredMap<A> {
@@ -274,11 +358,20 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteredMap<A> {
             let Some(key) = self.inner.next_key_seed(KeyText)? else {
                 return Ok(None);
             };
-            if self.depth == Depth::Metadata && key == MANAGED_FIELDS {
+            let skipped = match self.depth {
+                Depth::Metadata => key == MANAGED_FIELDS,
+                Depth::Spec => key == VOLUMES,
+                Depth::Object { .. } => false,
+            };
+            if skipped {
                 self.inner.next_value::<IgnoredAny>()?;
                 continue;
             }
-            self.next_is_metadata = self.depth == Depth::Object && key == METADATA;
+            self.next_depth = match self.depth {
+                Depth::Object { .. } if key == METADATA => Some(Depth::Metadata),
+                Depth::Object { skip_volumes: true } if key == SPEC => Some(Depth::Spec),
+                _ => None,
+            };
             return match key {
                 Cow::Borrowed(text) => seed
                     .deserialize(de::value::BorrowedStrDeserializer::<A::Error>::new(text))
@@ -294,11 +387,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteredMap<A> {
         &mut self,
         seed: S,
     ) -> Result<S::Value, Self::Error> {
-        if std::mem::take(&mut self.next_is_metadata) {
-            self.inner.next_value_seed(FilteredSeed {
-                inner: seed,
-                depth: Depth::Metadata,
-            })
+        if let Some(depth) = self.next_depth.take() {
+            self.inner
+                .next_value_seed(FilteredSeed { inner: seed, depth })
         } else {
             self.inner.next_value_seed(seed)
         }
@@ -398,6 +489,36 @@ mod tests {
         assert!(whole.metadata.managed_fields.is_some());
         whole.metadata.managed_fields = None;
         assert_eq!(trimmed.0, whole);
+    }
+
+    #[test]
+    fn the_volumes_are_skipped_only_when_asked_for() {
+        let mut json = pod_json();
+        json["spec"]["volumes"] = json!([{"name": "token", "projected": {"sources": []}}]);
+        json["spec"]["containers"][0]["volumeMounts"] =
+            json!([{"name": "token", "mountPath": "/t"}]);
+        let text = json.to_string();
+        let kept = serde_json::from_str::<WithoutManagedFields<Pod>>(&text)
+            .unwrap()
+            .0;
+        assert_eq!(kept.spec.unwrap().volumes.unwrap().len(), 1);
+        let slim = serde_json::from_str::<WithoutManagedFieldsOrVolumes<Pod>>(&text)
+            .unwrap()
+            .into_inner();
+        let mut whole: Pod = serde_json::from_str(&text).unwrap();
+        whole.metadata.managed_fields = None;
+        if let Some(spec) = whole.spec.as_mut() {
+            spec.volumes = None;
+        }
+        assert_eq!(slim, whole);
+        assert!(slim.metadata.annotations.is_some());
+        assert_eq!(
+            slim.spec.unwrap().containers[0]
+                .volume_mounts
+                .as_ref()
+                .map(Vec::len),
+            Some(1)
+        );
     }
 
     #[test]

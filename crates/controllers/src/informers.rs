@@ -8,8 +8,12 @@
 //! The cached objects carry no `metadata.managedFields`: no controller reads them, they are a
 //! large part of every object, and an update that omits them keeps the stored ones. They are
 //! skipped while the watch is decoded ([`WithoutManagedFields`]), not parsed and dropped. Cached Pods
-//! carry no `spec.volumes` either (see [`trim_pod_volumes`]): a controller that needs a pod's volumes
-//! reads the pod from the API or runs its own watch.
+//! carry no `spec.volumes` either ([`WithoutManagedFieldsOrVolumes`]): as typed structs a pod's
+//! volumes take more memory than the rest of its spec (every volume source is an inline field of
+//! `Volume`), about 5 KB of the 15 KB a typical pod takes for the service account token volume
+//! alone, and no controller reads them from the store (the StatefulSet controller writes volumes
+//! into the pods it creates from its template, it does not compare them). A controller that
+//! needs a pod's volumes reads the pod from the API or runs its own watch.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -23,7 +27,7 @@ use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
-use api::without_managed_fields::WithoutManagedFields;
+use api::without_managed_fields::{Decoded, WithoutManagedFields, WithoutManagedFieldsOrVolumes};
 
 use crate::owner_index::OwnerIndex;
 
@@ -65,13 +69,16 @@ impl Informers {
         let pod_owners = Arc::new(OwnerIndex::default());
         Self {
             pods: SharedInformer::spawn(
-                Api::all(client.clone()),
-                trim_pod_volumes,
+                Api::<WithoutManagedFieldsOrVolumes<Pod>>::all(client.clone()),
                 Some(pod_owners.clone()),
                 cancel.clone(),
             ),
             pod_owners,
-            nodes: SharedInformer::spawn(Api::all(client), |_| {}, None, cancel.clone()),
+            nodes: SharedInformer::spawn(
+                Api::<WithoutManagedFields<Node>>::all(client),
+                None,
+                cancel.clone(),
+            ),
         }
     }
 }
@@ -111,17 +118,13 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone + Default + Send + Sync,
 {
-    /// Start the watch of `api` as its own task; it runs until `cancel` fires. `trim` drops what
-    /// else no subscriber reads from each object before it is stored; `owners`, when given,
-    /// indexes the cached objects by controller.
-    pub fn spawn(
-        api: Api<WithoutManagedFields<K>>,
-        trim: fn(&mut K),
-        owners: Option<Arc<OwnerIndex>>,
-        cancel: CancellationToken,
-    ) -> Self
+    /// Start the watch of `api` as its own task; it runs until `cancel` fires. `api` decodes
+    /// into a wrapper that leaves out what no subscriber reads; `owners`, when given, indexes the
+    /// cached objects by controller.
+    pub fn spawn<W>(api: Api<W>, owners: Option<Arc<OwnerIndex>>, cancel: CancellationToken) -> Self
     where
-        WithoutManagedFields<K>: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        W: Decoded<Object = K> + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        W::DynamicType: Default,
     {
         let (store, writer) = reflector::store();
         let (mut sender, receiver) = async_broadcast::broadcast(CHANGE_BUFFER);
@@ -129,7 +132,6 @@ where
         let watch = watcher(api, watcher::Config::default())
             .default_backoff()
             .map_ok(unwrap_event)
-            .modify(trim)
             .reflect(writer);
         let index = Indexing {
             store: store.clone(),
@@ -178,24 +180,13 @@ where
 }
 
 /// The watch event of a decoded object.
-fn unwrap_event<K>(event: watcher::Event<WithoutManagedFields<K>>) -> watcher::Event<K> {
+fn unwrap_event<W: Decoded>(event: watcher::Event<W>) -> watcher::Event<W::Object> {
     match event {
-        watcher::Event::Apply(object) => watcher::Event::Apply(object.0),
-        watcher::Event::Delete(object) => watcher::Event::Delete(object.0),
+        watcher::Event::Apply(object) => watcher::Event::Apply(object.into_object()),
+        watcher::Event::Delete(object) => watcher::Event::Delete(object.into_object()),
         watcher::Event::Init => watcher::Event::Init,
-        watcher::Event::InitApply(object) => watcher::Event::InitApply(object.0),
+        watcher::Event::InitApply(object) => watcher::Event::InitApply(object.into_object()),
         watcher::Event::InitDone => watcher::Event::InitDone,
-    }
-}
-
-/// Drops the pod's volumes. As typed structs a pod's volumes take
-/// more memory than the rest of its spec (every volume source is an inline field of `Volume`):
-/// about 5 KB of the 15 KB a typical pod takes, for the service account token volume alone. No
-/// controller reads them from the store: the StatefulSet controller writes volumes into the pods
-/// it creates from its template, it does not compare them.
-pub fn trim_pod_volumes(pod: &mut Pod) {
-    if let Some(spec) = pod.spec.as_mut() {
-        spec.volumes = None;
     }
 }
 
@@ -255,32 +246,26 @@ async fn fan_out<K>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{PodSpec, Volume};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
+    use serde_json::json;
 
     #[test]
-    fn trimmed_pods_keep_everything_but_volumes() {
-        let mut pod = Pod {
-            metadata: ObjectMeta {
-                name: Some("p".into()),
-                managed_fields: Some(vec![ManagedFieldsEntry::default()]),
-                ..ObjectMeta::default()
-            },
-            spec: Some(PodSpec {
-                node_name: Some("n1".into()),
-                volumes: Some(vec![Volume {
-                    name: "data".into(),
-                    ..Volume::default()
-                }]),
-                ..PodSpec::default()
-            }),
-            status: None,
+    fn watched_pods_are_decoded_without_volumes() {
+        let event = json!({"type": "ADDED", "object": {"metadata": {"name": "p",
+            "managedFields": [{"manager": "m"}]},
+            "spec": {"nodeName": "n1", "volumes": [{"name": "data", "emptyDir": {}}],
+                "containers": [{"name": "c", "volumeMounts": [{"name": "data", "mountPath": "/d"}]}]}}});
+        let decoded: kube::api::WatchEvent<WithoutManagedFieldsOrVolumes<Pod>> =
+            serde_json::from_value(event).unwrap();
+        let kube::api::WatchEvent::Added(decoded) = decoded else {
+            panic!("an added pod")
         };
-        trim_pod_volumes(&mut pod);
-        assert!(pod.metadata.managed_fields.is_some());
+        let watcher::Event::Apply(pod) = unwrap_event(watcher::Event::Apply(decoded)) else {
+            panic!("an applied pod")
+        };
+        assert!(pod.metadata.managed_fields.is_none());
         let spec = pod.spec.expect("spec stays");
         assert!(spec.volumes.is_none());
         assert_eq!(spec.node_name.as_deref(), Some("n1"));
-        assert_eq!(pod.metadata.name.as_deref(), Some("p"));
+        assert!(spec.containers[0].volume_mounts.is_some());
     }
 }

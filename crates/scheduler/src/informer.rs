@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use api::without_managed_fields::WithoutManagedFields;
+use api::without_managed_fields::{WithoutManagedFields, WithoutManagedFieldsOrVolumes};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
@@ -19,6 +19,11 @@ use crate::messages::{Kind, Message};
 /// How a kind's objects become messages.
 trait Watched: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static {
     const KIND: Kind;
+    /// What the watch decodes: the object without what the scheduler never reads. Only the API
+    /// server and appliers read managedFields, and as parsed JSON trees they are bigger than the
+    /// rest of a pod or node; no plugin reads a pod's volumes.
+    type Decoded: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static;
+    fn from_decoded(decoded: Self::Decoded) -> Self;
     fn key(&self) -> String;
     fn applied(self) -> Message;
     fn deleted(self) -> Message;
@@ -26,6 +31,10 @@ trait Watched: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'stat
 
 impl Watched for Node {
     const KIND: Kind = Kind::Node;
+    type Decoded = WithoutManagedFields<Node>;
+    fn from_decoded(decoded: Self::Decoded) -> Self {
+        decoded.into_inner()
+    }
     fn key(&self) -> String {
         self.name_any()
     }
@@ -39,6 +48,10 @@ impl Watched for Node {
 
 impl Watched for Pod {
     const KIND: Kind = Kind::Pod;
+    type Decoded = WithoutManagedFieldsOrVolumes<Pod>;
+    fn from_decoded(decoded: Self::Decoded) -> Self {
+        decoded.into_inner()
+    }
     fn key(&self) -> String {
         self.metadata.uid.clone().unwrap_or_default()
     }
@@ -52,6 +65,10 @@ impl Watched for Pod {
 
 impl Watched for PriorityClass {
     const KIND: Kind = Kind::PriorityClass;
+    type Decoded = WithoutManagedFields<PriorityClass>;
+    fn from_decoded(decoded: Self::Decoded) -> Self {
+        decoded.into_inner()
+    }
     fn key(&self) -> String {
         self.name_any()
     }
@@ -64,17 +81,8 @@ impl Watched for PriorityClass {
 }
 
 /// Forwards one kind's watch until cancelled; a failed watch is retried after a pause.
-async fn forward<K>(
-    api: Api<WithoutManagedFields<K>>,
-    tx: Sender<Message>,
-    cancel: CancellationToken,
-) where
-    K: Watched,
-    WithoutManagedFields<K>: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-{
+async fn forward<K: Watched>(api: Api<K::Decoded>, tx: Sender<Message>, cancel: CancellationToken) {
     let config = watcher::Config::default().page_size(5000);
-    // Only the API server and appliers read managedFields; as parsed JSON trees they are bigger
-    // than the rest of a pod or node, so they are skipped while decoding.
     let mut stream = watcher(api, config).boxed();
     let mut seen: Option<HashSet<String>> = None;
     loop {
@@ -93,7 +101,8 @@ async fn forward<K>(
                 seen = Some(HashSet::new());
                 continue;
             }
-            Some(Ok(watcher::Event::InitApply(WithoutManagedFields(object)))) => {
+            Some(Ok(watcher::Event::InitApply(decoded))) => {
+                let object = K::from_decoded(decoded);
                 if let Some(seen) = seen.as_mut() {
                     seen.insert(object.key());
                 }
@@ -103,8 +112,8 @@ async fn forward<K>(
                 kind: K::KIND,
                 seen: seen.take().unwrap_or_default(),
             },
-            Some(Ok(watcher::Event::Apply(WithoutManagedFields(object)))) => object.applied(),
-            Some(Ok(watcher::Event::Delete(WithoutManagedFields(object)))) => object.deleted(),
+            Some(Ok(watcher::Event::Apply(decoded))) => K::from_decoded(decoded).applied(),
+            Some(Ok(watcher::Event::Delete(decoded))) => K::from_decoded(decoded).deleted(),
         };
         if tx.send(message).is_err() {
             return;
@@ -119,20 +128,16 @@ pub fn spawn(
     cancel: CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     vec![
-        tokio::spawn(forward(
-            Api::<WithoutManagedFields<PriorityClass>>::all(client.clone()),
+        tokio::spawn(forward::<PriorityClass>(
+            Api::all(client.clone()),
             tx.clone(),
             cancel.clone(),
         )),
-        tokio::spawn(forward(
-            Api::<WithoutManagedFields<Node>>::all(client.clone()),
+        tokio::spawn(forward::<Node>(
+            Api::all(client.clone()),
             tx.clone(),
             cancel.clone(),
         )),
-        tokio::spawn(forward(
-            Api::<WithoutManagedFields<Pod>>::all(client),
-            tx,
-            cancel,
-        )),
+        tokio::spawn(forward::<Pod>(Api::all(client), tx, cancel)),
     ]
 }
