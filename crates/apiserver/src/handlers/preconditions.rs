@@ -37,14 +37,13 @@ pub(super) fn check_uid_and_revision(
     resource_version: Option<&str>,
 ) -> Result<(), ApiError> {
     if let Some(uid) = uid {
-        let actual = actual_uid;
-        if uid != actual {
+        if uid != actual_uid {
             return Err(ApiError::conflict(
                 info.group,
                 info.plural,
                 name,
                 &format!(
-                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual_uid}"
                 ),
             ));
         }

@@ -209,7 +209,7 @@ async fn create_object(
     let created = server
         .registry
         .store
-        .create_written(info, target.namespace, &name, object, lease)
+        .create(info, target.namespace, &name, object, lease)
         .await;
     if let (Err(_), Some(service)) = (&created, &allocated) {
         server.registry.services().release_all(service).await;

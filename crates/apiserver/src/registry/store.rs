@@ -68,12 +68,18 @@ fn encode(info: &ResourceInfo, object: &Value) -> Result<Vec<u8>, ApiError> {
     };
     let bytes = serde_json::to_vec(&WithoutResourceVersion(stored))
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    check_size(&bytes)?;
+    Ok(bytes)
+}
+
+/// Refuses what storage would refuse as too large.
+fn check_size(bytes: &[u8]) -> Result<(), ApiError> {
     if bytes.len() > MAX_OBJECT_BYTES {
         return Err(ApiError::too_large(
             "Request entity too large: etcdserver: request is too large",
         ));
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Serializes an object as it is, leaving out `metadata.resourceVersion`.
@@ -134,13 +140,7 @@ impl Store {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<Stored, ApiError> {
-        let key = self.key(info, namespace, name)?;
-        let (kv, _) = self
-            .backend
-            .get(&key)
-            .await
-            .map_err(|e| api_error(info, name, e))?;
-        let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
+        let kv = self.read(info, namespace, name).await?;
         Ok(Stored {
             object: with_resource_version(from_storage(info, decode(&kv.value)?)?, kv.mod_revision),
             revision: kv.mod_revision,
@@ -162,14 +162,24 @@ impl Store {
                 info.group, info.plural
             )));
         }
+        let kv = self.read(info, namespace, name).await?;
+        Ok((kv.value, kv.mod_revision))
+    }
+
+    /// The object's key-value as storage holds it now; NotFound when there is none.
+    async fn read(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<storage::KeyValue, ApiError> {
         let key = self.key(info, namespace, name)?;
         let (kv, _) = self
             .backend
             .get(&key)
             .await
             .map_err(|e| api_error(info, name, e))?;
-        let kv = kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))?;
-        Ok((kv.value, kv.mod_revision))
+        kv.ok_or_else(|| ApiError::not_found(info.group, info.plural, name))
     }
 
     /// Writes bytes read by [`Store::get_stored`] and changed, if the object is still at
@@ -182,11 +192,7 @@ impl Store {
         bytes: Vec<u8>,
         revision: i64,
     ) -> Result<i64, ApiError> {
-        if bytes.len() > MAX_OBJECT_BYTES {
-            return Err(ApiError::too_large(
-                "Request entity too large: etcdserver: request is too large",
-            ));
-        }
+        check_size(&bytes)?;
         let key = self.key(info, namespace, name)?;
         let kv = self
             .backend
@@ -196,22 +202,8 @@ impl Store {
         Ok(kv.mod_revision)
     }
 
-    /// Write a new object; fails with AlreadyExists.
+    /// Write a new object; fails with AlreadyExists. Gives back the bytes written too.
     pub async fn create(
-        &self,
-        info: &ResourceInfo,
-        namespace: Option<&str>,
-        name: &str,
-        object: Value,
-        lease: Option<i64>,
-    ) -> Result<Value, ApiError> {
-        self.create_written(info, namespace, name, object, lease)
-            .await
-            .map(|written| written.object)
-    }
-
-    /// [`Store::create`], also giving back the bytes written.
-    pub async fn create_written(
         &self,
         info: &ResourceInfo,
         namespace: Option<&str>,
@@ -242,14 +234,11 @@ impl Store {
         object: Value,
         revision: i64,
     ) -> Result<Value, ApiError> {
-        let key = self.key(info, namespace, name)?;
         let bytes = encode(info, &object)?;
-        let kv = self
-            .backend
-            .put(&key, bytes, Precondition::ModRevision(revision), None)
-            .await
-            .map_err(|e| api_error(info, name, e))?;
-        Ok(with_resource_version(object, kv.mod_revision))
+        let revision = self
+            .replace_stored(info, namespace, name, bytes, revision)
+            .await?;
+        Ok(with_resource_version(object, revision))
     }
 
     /// Delete the object stored at `revision`; returns its last state at the deletion revision.
