@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod conversion;
 pub mod defaults;
 pub mod field_error;
+pub mod json_key;
 pub mod kubelet_labels;
 pub mod openapi;
 pub mod quantity;

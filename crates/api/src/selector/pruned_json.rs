@@ -1,13 +1,14 @@
 //! Parsing chosen paths of a JSON document and skipping the rest: what a cache needs to filter an
 //! object (its labels and a few fields) without building the whole object as values.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+use crate::json_key::JsonKey;
 
 /// The paths to keep, as a tree of object keys (or array indexes). A path's last node keeps its
 /// whole value.
@@ -55,28 +56,6 @@ impl<'de> DeserializeSeed<'de> for Pruned<'_> {
     }
 }
 
-/// An object key, borrowed from the document when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(key)))
-            }
-            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(key.to_string())))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
 impl<'de> Visitor<'de> for Pruned<'_> {
     type Value = Value;
 
@@ -114,7 +93,7 @@ impl<'de> Visitor<'de> for Pruned<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut kept = Map::new();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        while let Some(JsonKey(key)) = map.next_key::<JsonKey<'de>>()? {
             match self.0.children.get(key.as_ref()) {
                 Some(child) => {
                     let value = map.next_value_seed(Pruned(child))?;
