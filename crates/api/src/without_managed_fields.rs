@@ -20,6 +20,8 @@ use serde::de::{
 };
 use serde::Deserialize;
 
+use crate::json_key::JsonKey;
+
 const METADATA: &str = "metadata";
 const MANAGED_FIELDS: &str = "managedFields";
 const SPEC: &str = "spec";
@@ -51,121 +53,89 @@ where
     })
 }
 
-/// A resource decoded by [`deserialize`]; the wrapped object has `managed_fields: None`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct WithoutManagedFields<K>(pub K);
-
-impl<K> WithoutManagedFields<K> {
-    pub fn into_inner(self) -> K {
-        self.0
-    }
-}
-
-impl<K> std::ops::Deref for WithoutManagedFields<K> {
-    type Target = K;
-
-    fn deref(&self) -> &K {
-        &self.0
-    }
-}
-
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for WithoutManagedFields<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize(deserializer).map(Self)
-    }
-}
-
-/// Written as the wrapped object (clients that create through the wrapper send it unchanged).
-impl<K: serde::Serialize> serde::Serialize for WithoutManagedFields<K> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl<K: k8s_openapi::Resource> k8s_openapi::Resource for WithoutManagedFields<K> {
-    const API_VERSION: &'static str = K::API_VERSION;
-    const GROUP: &'static str = K::GROUP;
-    const KIND: &'static str = K::KIND;
-    const VERSION: &'static str = K::VERSION;
-    const URL_PATH_SEGMENT: &'static str = K::URL_PATH_SEGMENT;
-    type Scope = K::Scope;
-}
-
-impl<K: k8s_openapi::Metadata> k8s_openapi::Metadata for WithoutManagedFields<K> {
-    type Ty = K::Ty;
-
-    fn metadata(&self) -> &Self::Ty {
-        self.0.metadata()
-    }
-
-    fn metadata_mut(&mut self) -> &mut Self::Ty {
-        self.0.metadata_mut()
-    }
-}
-
-/// A resource decoded by [`deserialize_without_volumes`]: no `managed_fields`, and for a pod no
-/// `spec.volumes`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct WithoutManagedFieldsOrVolumes<K>(pub K);
-
-impl<K> WithoutManagedFieldsOrVolumes<K> {
-    pub fn into_inner(self) -> K {
-        self.0
-    }
-}
-
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for WithoutManagedFieldsOrVolumes<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_without_volumes(deserializer).map(Self)
-    }
-}
-
-impl<K: serde::Serialize> serde::Serialize for WithoutManagedFieldsOrVolumes<K> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl<K: k8s_openapi::Resource> k8s_openapi::Resource for WithoutManagedFieldsOrVolumes<K> {
-    const API_VERSION: &'static str = K::API_VERSION;
-    const GROUP: &'static str = K::GROUP;
-    const KIND: &'static str = K::KIND;
-    const VERSION: &'static str = K::VERSION;
-    const URL_PATH_SEGMENT: &'static str = K::URL_PATH_SEGMENT;
-    type Scope = K::Scope;
-}
-
-impl<K: k8s_openapi::Metadata> k8s_openapi::Metadata for WithoutManagedFieldsOrVolumes<K> {
-    type Ty = K::Ty;
-
-    fn metadata(&self) -> &Self::Ty {
-        self.0.metadata()
-    }
-
-    fn metadata_mut(&mut self) -> &mut Self::Ty {
-        self.0.metadata_mut()
-    }
-}
-
 /// A wrapper a typed client decodes into, and the object it holds.
 pub trait Decoded {
     type Object;
     fn into_object(self) -> Self::Object;
 }
 
-impl<K> Decoded for WithoutManagedFields<K> {
-    type Object = K;
-    fn into_object(self) -> K {
-        self.0
-    }
+/// Declares a resource wrapper that decodes through `$decode` and is otherwise its object: it
+/// derefs to it, serializes as it (clients that create through the wrapper send it unchanged),
+/// and has its kind and metadata.
+macro_rules! decoding_wrapper {
+    ($(#[$doc:meta])* $name:ident, $decode:path) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct $name<K>(pub K);
+
+        impl<K> $name<K> {
+            pub fn into_inner(self) -> K {
+                self.0
+            }
+        }
+
+        impl<K> Decoded for $name<K> {
+            type Object = K;
+            fn into_object(self) -> K {
+                self.0
+            }
+        }
+
+        impl<K> std::ops::Deref for $name<K> {
+            type Target = K;
+
+            fn deref(&self) -> &K {
+                &self.0
+            }
+        }
+
+        impl<'de, K: Deserialize<'de>> Deserialize<'de> for $name<K> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $decode(deserializer).map(Self)
+            }
+        }
+
+        impl<K: serde::Serialize> serde::Serialize for $name<K> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.0.serialize(serializer)
+            }
+        }
+
+        impl<K: k8s_openapi::Resource> k8s_openapi::Resource for $name<K> {
+            const API_VERSION: &'static str = K::API_VERSION;
+            const GROUP: &'static str = K::GROUP;
+            const KIND: &'static str = K::KIND;
+            const VERSION: &'static str = K::VERSION;
+            const URL_PATH_SEGMENT: &'static str = K::URL_PATH_SEGMENT;
+            type Scope = K::Scope;
+        }
+
+        impl<K: k8s_openapi::Metadata> k8s_openapi::Metadata for $name<K> {
+            type Ty = K::Ty;
+
+            fn metadata(&self) -> &Self::Ty {
+                self.0.metadata()
+            }
+
+            fn metadata_mut(&mut self) -> &mut Self::Ty {
+                self.0.metadata_mut()
+            }
+        }
+    };
 }
 
-impl<K> Decoded for WithoutManagedFieldsOrVolumes<K> {
-    type Object = K;
-    fn into_object(self) -> K {
-        self.0
-    }
-}
+decoding_wrapper!(
+    /// A resource decoded by [`deserialize`]; the wrapped object has `managed_fields: None`.
+    WithoutManagedFields,
+    deserialize
+);
+
+decoding_wrapper!(
+    /// A resource decoded by [`deserialize_without_volumes`]: no `managed_fields`, and for a pod
+    /// no `spec.volumes`.
+    WithoutManagedFieldsOrVolumes,
+    deserialize_without_volumes
+);
 
 /// Where in the document a map is: the object itself (whose `spec.volumes` may be skipped too),
 /// its `metadata`, or its `spec`.
@@ -355,7 +325,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteredMap<A> {
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
         loop {
-            let Some(key) = self.inner.next_key_seed(KeyText)? else {
+            let Some(JsonKey(key)) = self.inner.next_key::<JsonKey<'de>>()? else {
                 return Ok(None);
             };
             let skipped = match self.depth {
@@ -397,37 +367,6 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteredMap<A> {
 
     fn size_hint(&self) -> Option<usize> {
         self.inner.size_hint()
-    }
-}
-
-/// A map key as text, borrowed from the input when it can be.
-struct KeyText;
-
-impl<'de> DeserializeSeed<'de> for KeyText {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyText {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("a string key")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(value))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(value.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(value))
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use api::without_managed_fields::{WithoutManagedFields, WithoutManagedFieldsOrVolumes};
+use api::without_managed_fields::{Decoded, WithoutManagedFields, WithoutManagedFieldsOrVolumes};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
@@ -22,8 +22,13 @@ trait Watched: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'stat
     /// What the watch decodes: the object without what the scheduler never reads. Only the API
     /// server and appliers read managedFields, and as parsed JSON trees they are bigger than the
     /// rest of a pod or node; no plugin reads a pod's volumes.
-    type Decoded: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static;
-    fn from_decoded(decoded: Self::Decoded) -> Self;
+    type Decoded: Decoded<Object = Self>
+        + Resource<DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Send
+        + 'static;
     fn key(&self) -> String;
     fn applied(self) -> Message;
     fn deleted(self) -> Message;
@@ -32,9 +37,6 @@ trait Watched: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'stat
 impl Watched for Node {
     const KIND: Kind = Kind::Node;
     type Decoded = WithoutManagedFields<Node>;
-    fn from_decoded(decoded: Self::Decoded) -> Self {
-        decoded.into_inner()
-    }
     fn key(&self) -> String {
         self.name_any()
     }
@@ -49,9 +51,6 @@ impl Watched for Node {
 impl Watched for Pod {
     const KIND: Kind = Kind::Pod;
     type Decoded = WithoutManagedFieldsOrVolumes<Pod>;
-    fn from_decoded(decoded: Self::Decoded) -> Self {
-        decoded.into_inner()
-    }
     fn key(&self) -> String {
         self.metadata.uid.clone().unwrap_or_default()
     }
@@ -66,9 +65,6 @@ impl Watched for Pod {
 impl Watched for PriorityClass {
     const KIND: Kind = Kind::PriorityClass;
     type Decoded = WithoutManagedFields<PriorityClass>;
-    fn from_decoded(decoded: Self::Decoded) -> Self {
-        decoded.into_inner()
-    }
     fn key(&self) -> String {
         self.name_any()
     }
@@ -102,7 +98,7 @@ async fn forward<K: Watched>(api: Api<K::Decoded>, tx: Sender<Message>, cancel: 
                 continue;
             }
             Some(Ok(watcher::Event::InitApply(decoded))) => {
-                let object = K::from_decoded(decoded);
+                let object = decoded.into_object();
                 if let Some(seen) = seen.as_mut() {
                     seen.insert(object.key());
                 }
@@ -112,8 +108,8 @@ async fn forward<K: Watched>(api: Api<K::Decoded>, tx: Sender<Message>, cancel: 
                 kind: K::KIND,
                 seen: seen.take().unwrap_or_default(),
             },
-            Some(Ok(watcher::Event::Apply(decoded))) => K::from_decoded(decoded).applied(),
-            Some(Ok(watcher::Event::Delete(decoded))) => K::from_decoded(decoded).deleted(),
+            Some(Ok(watcher::Event::Apply(decoded))) => decoded.into_object().applied(),
+            Some(Ok(watcher::Event::Delete(decoded))) => decoded.into_object().deleted(),
         };
         if tx.send(message).is_err() {
             return;
