@@ -3,9 +3,9 @@
 //! As upstream's BindingREST, this is not an update of the pod through the usual pipeline: the
 //! server reads the pod, sets `spec.nodeName` and the PodScheduled condition (and copies the
 //! Binding's annotations), and writes it back by compare-and-swap. The pod is opened only as far
-//! as that needs ([`StoredPod`]): the rest of its bytes are written back as they were read. No defaulting, validation or
-//! field management runs, and nothing is copied to compare before and after: a binding always
-//! changes the pod. The Binding's `metadata.uid` and `metadata.resourceVersion`, when set, are
+//! as that needs ([`StoredPod`]): the rest of its bytes are written back as they were read. No
+//! defaulting, validation or field management runs, and nothing is copied to compare before and
+//! after: a binding always changes the pod. The Binding's `metadata.uid` and `metadata.resourceVersion`, when set, are
 //! preconditions on the pod.
 
 use api::ResourceInfo;
@@ -15,11 +15,11 @@ use super::decode::{decode_object, is_dry_run};
 use super::resource::Target;
 use crate::http::response::{value_response, HttpResponse};
 use crate::registry::object_meta::meta_str;
+use crate::server::{ApiServer, RequestContext};
+use crate::status::{success_status, ApiError};
 use stored_pod::StoredPod;
 
 mod stored_pod;
-use crate::server::{ApiServer, RequestContext};
-use crate::status::{success_status, ApiError};
 
 /// What a Binding asks for.
 struct Binding {
@@ -100,7 +100,7 @@ impl Binding {
         pod.merge_annotations(&self.annotations)
             .and_then(|()| pod.set_node_name(&self.node))
             .and_then(|()| pod.update_status(mark_scheduled))
-            .map_err(|e| ApiError::internal(format!("stored object: {e}")))
+            .map_err(stored_object)
     }
 }
 
@@ -109,12 +109,11 @@ fn mark_scheduled(status: &mut Map<String, Value>) {
     let conditions = status
         .entry("conditions")
         .or_insert_with(|| Value::Array(Vec::new()));
-    if let Some(items) = conditions.as_array_mut() {
-        items.retain(|c| c.get("type").and_then(Value::as_str) != Some("PodScheduled"));
-    } else {
+    if !conditions.is_array() {
         *conditions = Value::Array(Vec::new());
     }
-    if let Some(items) = conditions.as_array_mut() {
+    if let Value::Array(items) = conditions {
+        items.retain(|c| c.get("type").and_then(Value::as_str) != Some("PodScheduled"));
         items.push(json!({
             "type": "PodScheduled",
             "status": "True",
@@ -122,6 +121,11 @@ fn mark_scheduled(status: &mut Map<String, Value>) {
             "lastTransitionTime": crate::registry::object_meta::now_rfc3339(),
         }));
     }
+}
+
+/// A stored pod that does not read or write as JSON.
+fn stored_object(error: serde_json::Error) -> ApiError {
+    ApiError::internal(format!("stored object: {error}"))
 }
 
 pub async fn bind(
@@ -138,15 +142,12 @@ pub async fn bind(
         let (bytes, revision) = store
             .get_stored(target.info, target.namespace, name)
             .await?;
-        let mut pod = StoredPod::parse(&bytes)
-            .map_err(|e| ApiError::internal(format!("stored object: {e}")))?;
+        let mut pod = StoredPod::parse(&bytes).map_err(stored_object)?;
         binding.assign(target.info, &mut pod, revision, name)?;
         if dry_run {
             break;
         }
-        let bytes = pod
-            .into_bytes()
-            .map_err(|e| ApiError::internal(format!("stored object: {e}")))?;
+        let bytes = pod.into_bytes().map_err(stored_object)?;
         match store
             .replace_stored(target.info, target.namespace, name, bytes, revision)
             .await

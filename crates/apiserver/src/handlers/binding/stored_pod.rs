@@ -25,8 +25,8 @@ impl StoredPod {
     /// Opens a pod as storage holds it (a JSON object).
     pub fn parse(bytes: &[u8]) -> serde_json::Result<Self> {
         let top: Members = serde_json::from_slice(bytes)?;
-        let metadata = members_of(top.get("metadata").map(|raw| &**raw))?;
-        let spec = members_of(top.get("spec").map(|raw| &**raw))?;
+        let metadata = members_of(member(&top, "metadata"))?;
+        let spec = members_of(member(&top, "spec"))?;
         Ok(Self {
             top,
             metadata,
@@ -68,13 +68,7 @@ impl StoredPod {
         if annotations.is_empty() {
             return Ok(());
         }
-        let mut merged = match self.metadata.get("annotations") {
-            Some(raw) => match serde_json::from_str(raw.get())? {
-                Value::Object(existing) => existing,
-                _ => Map::new(),
-            },
-            None => Map::new(),
-        };
+        let mut merged = object_member(member(&self.metadata, "annotations"))?;
         for (key, value) in annotations {
             merged.insert(key.clone(), value.clone());
         }
@@ -91,13 +85,7 @@ impl StoredPod {
         &mut self,
         change: impl FnOnce(&mut Map<String, Value>),
     ) -> serde_json::Result<()> {
-        let mut status = match self.top.get("status") {
-            Some(raw) => match serde_json::from_str(raw.get())? {
-                Value::Object(status) => status,
-                _ => Map::new(),
-            },
-            None => Map::new(),
-        };
+        let mut status = object_member(member(&self.top, "status"))?;
         change(&mut status);
         self.top.insert(
             "status".to_string(),
@@ -119,6 +107,22 @@ impl StoredPod {
             serde_json::value::to_raw_value(&self.spec)?,
         );
         serde_json::to_vec(&self.top)
+    }
+}
+
+/// The member named `key`, as its JSON text.
+fn member<'a>(members: &'a Members, key: &str) -> Option<&'a RawValue> {
+    members.get(key).map(|raw| &**raw)
+}
+
+/// A member parsed as an object; empty when it is absent or not an object.
+fn object_member(raw: Option<&RawValue>) -> serde_json::Result<Map<String, Value>> {
+    match raw {
+        Some(raw) => match serde_json::from_str(raw.get())? {
+            Value::Object(members) => Ok(members),
+            _ => Ok(Map::new()),
+        },
+        None => Ok(Map::new()),
     }
 }
 
