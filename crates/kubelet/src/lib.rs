@@ -85,6 +85,7 @@ pub async fn run(
         volumes: volumes::VolumeManager::new(client.clone(), options.root_dir.clone()),
         events: pods::events::EventRecorder::new(client.clone(), options.node_name.clone()),
         memory_capacity: i64::try_from(machine.memory_bytes).unwrap_or(i64::MAX),
+        start_gate: pods::start_gate::StartGate::new(options.parallel_pod_starts),
         runtime_name: runtime.name.clone(),
         client: client.clone(),
         cri: cri.clone(),

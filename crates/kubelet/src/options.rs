@@ -50,6 +50,9 @@ pub struct KubeletOptions {
     pub container_log_max_files: usize,
     /// How often container log sizes are checked (10 s).
     pub container_log_monitor_interval: Duration,
+    /// How many pods create their sandboxes and containers at once (the CPUs, at least 2); the
+    /// others wait their turn in arrival order (see `pods::start_gate`).
+    pub parallel_pod_starts: usize,
 }
 
 impl KubeletOptions {
@@ -80,6 +83,7 @@ impl KubeletOptions {
             container_log_max_size: 10 << 20,
             container_log_max_files: 5,
             container_log_monitor_interval: Duration::from_secs(10),
+            parallel_pod_starts: crate::pods::start_gate::default_parallel_starts(),
         }
     }
 }

@@ -83,6 +83,10 @@ pub async fn run(config: AgentConfig, cancel: CancellationToken) -> anyhow::Resu
             .and_then(|q| u64::try_from(q.milli_value() / 1000).ok())
             .filter(|size| *size > 0)
             .context("--container-log-max-size is not a positive quantity")?;
+    if let Some(parallel) = config.node.parallel_pod_starts {
+        anyhow::ensure!(parallel > 0, "--parallel-pod-starts must be at least 1");
+        options.parallel_pod_starts = parallel;
+    }
     if let Some(thresholds) = &config.node.eviction_hard {
         options.eviction_hard =
             kubelet::eviction::parse_thresholds(thresholds).context("--eviction-hard")?;

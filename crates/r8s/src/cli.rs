@@ -78,6 +78,10 @@ pub struct NodeArgs {
     /// Container log files are rotated past this size (a quantity: `10Mi`, `100Ki`).
     #[arg(long, hide = true, default_value = "10Mi")]
     pub container_log_max_size: String,
+    /// How many pods create their sandboxes and containers at once; the others wait their turn
+    /// in arrival order (default: the CPUs, at least 2).
+    #[arg(long)]
+    pub parallel_pod_starts: Option<usize>,
     /// Pod network; each node gets a /24 of it.
     #[arg(long, default_value = "10.42.0.0/16")]
     pub cluster_cidr: String,

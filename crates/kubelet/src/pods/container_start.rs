@@ -14,6 +14,7 @@ use super::context::PodContext;
 use super::cri_calls::stop_container;
 use super::image_pull::ensure_image;
 use super::sandbox_config::host_network;
+use super::start_gate::StartSlot;
 use crate::volumes::PodVolumes;
 
 pub struct StartTarget<'a> {
@@ -114,6 +115,7 @@ pub async fn start_container(
     target: &StartTarget<'_>,
     start: &StartContainer,
     pull_backoff: &mut BackOff,
+    turn: &mut StartSlot,
 ) -> Result<String, Waiting> {
     let pod = target.pod;
     let Some(container) = find_container(pod, start) else {
@@ -123,7 +125,7 @@ pub async fn start_container(
         });
     };
     let event_target = Some((container.name.as_str(), start.init));
-    let image_user = ensure_image(ctx, pod, container, start.init, pull_backoff).await?;
+    let image_user = ensure_image(ctx, pod, container, start.init, pull_backoff, turn).await?;
     verify_run_as_non_root(pod, container, &image_user)
         .map_err(|m| config_error(ctx, pod, start, m))?;
     let command = crate::env::container_command_with_addresses(
@@ -219,6 +221,8 @@ pub async fn start_container(
         .as_ref()
         .and_then(|l| l.post_start.as_ref())
     {
+        // A hook may take its time: other pods start meanwhile.
+        turn.release();
         let hook = crate::lifecycle::HookTarget {
             pod: Some(pod),
             container: Some(container),

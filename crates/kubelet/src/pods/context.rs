@@ -14,4 +14,6 @@ pub struct PodContext {
     pub volumes: VolumeManager,
     pub events: EventRecorder,
     pub memory_capacity: i64,
+    /// Pods take turns to create sandboxes and containers.
+    pub start_gate: super::start_gate::StartGate,
 }

@@ -8,6 +8,7 @@ use super::backoff::BackOff;
 use super::container_config::ImageUser;
 use super::context::PodContext;
 use super::cri_calls::{image_status, pull_image};
+use super::start_gate::StartSlot;
 
 /// Upstream's default: Always for `:latest` or untagged images, IfNotPresent otherwise.
 pub fn pull_policy(container: &Container) -> String {
@@ -43,6 +44,7 @@ pub async fn ensure_image(
     container: &Container,
     init: bool,
     pull_backoff: &mut BackOff,
+    turn: &mut StartSlot,
 ) -> Result<ImageUser, Waiting> {
     let image = container.image.clone().unwrap_or_default();
     let policy = pull_policy(container);
@@ -89,7 +91,14 @@ pub async fn ensure_image(
         format!("Pulling image \"{image}\""),
     );
     let started = std::time::Instant::now();
-    match pull_image(&ctx.cri, &image).await {
+    // A pull waits on the network: other pods start meanwhile.
+    let had_turn = turn.is_held();
+    turn.release();
+    let pulled = pull_image(&ctx.cri, &image).await;
+    if had_turn {
+        turn.hold().await;
+    }
+    match pulled {
         Ok((_, took)) => {
             pull_backoff.reset(&key);
             let pulled = pulled_image(ctx, &image).await;

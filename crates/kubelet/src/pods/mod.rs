@@ -20,6 +20,7 @@ pub mod qos;
 mod relist;
 pub mod runtime_state;
 pub mod sandbox_config;
+pub mod start_gate;
 pub mod status;
 mod termination;
 mod termination_message;

@@ -323,6 +323,11 @@ impl PodWorker {
             .latest_sandbox()
             .filter(|s| s.ready)
             .map(|s| (s.id.clone(), s.attempt, s.ips.first().cloned()));
+        // Held until this sync's sandbox and container starts are done.
+        let mut turn = ctx.start_gate.slot();
+        if actions.create_sandbox.is_some() || !actions.start.is_empty() {
+            turn.hold().await;
+        }
         if let Some(attempt) = actions.create_sandbox {
             for old in state.sandboxes.iter().filter(|s| s.ready) {
                 stop_sandbox(&ctx.cri, &old.id).await?;
@@ -382,7 +387,9 @@ impl PodWorker {
                     }
                     continue;
                 }
-                match start_container(&ctx, &target, start, &mut self.pull_backoff).await {
+                turn.hold().await;
+                match start_container(&ctx, &target, start, &mut self.pull_backoff, &mut turn).await
+                {
                     Ok(_) => {
                         self.waiting.remove(&start.name);
                         self.start_retry_after.remove(&start.name);
@@ -400,6 +407,7 @@ impl PodWorker {
                 }
             }
         }
+        turn.release();
         for id in &actions.remove_containers {
             remove_container(&ctx.cri, id).await?;
         }

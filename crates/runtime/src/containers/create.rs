@@ -18,6 +18,8 @@ use crate::RuntimeError;
 
 /// How long `runc create` may take before CreateContainer gives up.
 const CREATE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a supervisor that gave up may take to be seen gone once its launcher returned.
+const SUPERVISOR_EXIT_GRACE: Duration = Duration::from_secs(5);
 
 impl Containers {
     /// Creates a container in `sandbox` from `image`; returns its id. Its process waits for `start`.
@@ -169,23 +171,36 @@ impl Containers {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        // The first shim only starts the detached one and exits.
-        let status = tokio::task::spawn_blocking(move || command.status())
-            .await
-            .map_err(|e| RuntimeError::Failed(e.to_string()))?
-            .map_err(|e| {
-                RuntimeError::Failed(format!(
-                    "starting the shim {}: {e}",
-                    self.options.self_exe.display()
-                ))
-            })?;
-        if !status.success() {
+        // The first shim starts the detached one and exits once that one has created the
+        // container or failed to: then the state files below say which.
+        let mut launcher = command.spawn().map_err(|e| {
+            RuntimeError::Failed(format!(
+                "starting the shim {}: {e}",
+                self.options.self_exe.display()
+            ))
+        })?;
+        let launcher_pid = launcher.id();
+        let waited = tokio::time::timeout(
+            CREATE_TIMEOUT,
+            tokio::task::spawn_blocking(move || launcher.wait()),
+        )
+        .await;
+        if waited.is_err() {
+            // The blocked wait ends with the launcher.
+            if let Ok(pid) = i32::try_from(launcher_pid) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
             return Err(RuntimeError::Failed(format!(
-                "the shim exited with {status}"
+                "creating container {id} timed out"
             )));
         }
+        // The launcher is done: init.pid is written, or the supervisor has ended (or is ending)
+        // with its error written first; a short wait covers a supervisor that is still exiting.
         let files = StateFiles::new(dir);
-        let deadline = tokio::time::Instant::now() + CREATE_TIMEOUT;
+        let deadline = tokio::time::Instant::now() + SUPERVISOR_EXIT_GRACE;
         loop {
             // Looked at before the files: a shim writes them before it exits, so once it is seen
             // gone, whatever it had to say is already there.

@@ -43,7 +43,11 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
-/// Starts the supervisor as a grandchild of the caller and returns at once.
+/// What the supervisor writes on its stdout once the container is created (`init.pid` written).
+pub const CREATED_BYTE: u8 = b'C';
+
+/// Starts the supervisor as a grandchild of the caller and returns once the supervisor has
+/// created the container (0) or ended without doing so (1): the caller needs no polling.
 fn detach(args: &ShimArgs) -> i32 {
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -54,17 +58,28 @@ fn detach(args: &ShimArgs) -> i32 {
     };
     let mut supervise = args.clone();
     supervise.supervise = true;
+    let (mut created, created_writer) = match std::io::pipe() {
+        Ok(pipe) => pipe,
+        Err(e) => {
+            eprintln!("r8s shim: a pipe for the supervisor: {e}");
+            return 1;
+        }
+    };
     let spawned = std::process::Command::new(exe)
         .args(supervise.to_args())
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
+        .stdout(created_writer)
         .stderr(std::process::Stdio::null())
         .spawn();
-    match spawned {
-        Ok(_) => 0,
-        Err(e) => {
-            eprintln!("r8s shim: starting the supervisor: {e}");
-            1
-        }
+    if let Err(e) = spawned {
+        eprintln!("r8s shim: starting the supervisor: {e}");
+        return 1;
+    }
+    // The spawn dropped this process's copy of the write end: the read ends with the byte, or
+    // at EOF when the supervisor exits without it.
+    let mut byte = [0u8; 1];
+    match std::io::Read::read(&mut created, &mut byte) {
+        Ok(1) if byte[0] == CREATED_BYTE => 0,
+        _ => 1,
     }
 }

@@ -73,6 +73,7 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
         .map_err(|e| format!("listening on {ATTACH_SOCKET}: {e}"))?;
     write_atomically(&files.init_pid(), init.to_string().as_bytes())
         .map_err(|e| format!("writing init.pid: {e}"))?;
+    tell_created();
 
     let mut log = CriLog::open(&args.log);
     let status = io_loop::run(Pid::from_raw(init), &signals, io, Some(hub), &mut log);
@@ -95,6 +96,19 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
     write_atomically(&files.exit(), &document).map_err(|e| format!("writing exit.json: {e}"))?;
     let _ = runc.delete(&args.id, true);
     Ok(())
+}
+
+/// Tells the launcher waiting on this process's stdout that the container exists, and lets go
+/// of that pipe (nothing else is ever written to stdout).
+fn tell_created() {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    // The launcher may be gone (killed after a timeout): the files say the same.
+    let _ = stdout.write_all(&[super::CREATED_BYTE]);
+    let _ = stdout.flush();
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2_stdout(&null);
+    }
 }
 
 /// The container's stdio for `runc create` and the shim's ends of it. With a terminal the
