@@ -323,12 +323,11 @@ impl PodWorker {
             .latest_sandbox()
             .filter(|s| s.ready)
             .map(|s| (s.id.clone(), s.attempt, s.ips.first().cloned()));
-        // Held until this sync's sandbox and container starts are done.
+        // Taken for the sandbox and for each container start, held until this sync's starts
+        // are done.
         let mut turn = ctx.start_gate.slot();
-        if actions.create_sandbox.is_some() || !actions.start.is_empty() {
-            turn.hold().await;
-        }
         if let Some(attempt) = actions.create_sandbox {
+            turn.hold().await;
             for old in state.sandboxes.iter().filter(|s| s.ready) {
                 stop_sandbox(&ctx.cri, &old.id).await?;
             }

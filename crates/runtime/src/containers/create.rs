@@ -185,6 +185,13 @@ impl Containers {
             tokio::task::spawn_blocking(move || launcher.wait()),
         )
         .await;
+        if let Ok(Ok(Ok(status))) = &waited {
+            if !status.success() {
+                return Err(RuntimeError::Failed(format!(
+                    "the shim exited with {status}"
+                )));
+            }
+        }
         if waited.is_err() {
             // The blocked wait ends with the launcher.
             if let Ok(pid) = i32::try_from(launcher_pid) {

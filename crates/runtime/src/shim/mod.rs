@@ -43,11 +43,9 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
-/// What the supervisor writes on its stdout once the container is created (`init.pid` written).
-pub const CREATED_BYTE: u8 = b'C';
-
-/// Starts the supervisor as a grandchild of the caller and returns once the supervisor has
-/// created the container (0) or ended without doing so (1): the caller needs no polling.
+/// Starts the supervisor as a grandchild of the caller and returns (0) once the supervisor has
+/// created the container or ended without doing so (its state files say which), so the caller
+/// needs no polling; 1 when the supervisor could not be started.
 fn detach(args: &ShimArgs) -> i32 {
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -78,8 +76,6 @@ fn detach(args: &ShimArgs) -> i32 {
     // The spawn dropped this process's copy of the write end: the read ends with the byte, or
     // at EOF when the supervisor exits without it.
     let mut byte = [0u8; 1];
-    match std::io::Read::read(&mut created, &mut byte) {
-        Ok(1) if byte[0] == CREATED_BYTE => 0,
-        _ => 1,
-    }
+    let _ = std::io::Read::read(&mut created, &mut byte);
+    0
 }

@@ -98,13 +98,14 @@ fn supervise(args: &ShimArgs, files: &StateFiles) -> Result<(), String> {
     Ok(())
 }
 
-/// Tells the launcher waiting on this process's stdout that the container exists, and lets go
-/// of that pipe (nothing else is ever written to stdout).
+/// Tells the launcher waiting on this process's stdout that the container exists (`init.pid`
+/// is written) with the byte `r8s pause` says it is ready with, and lets go of that pipe
+/// (nothing else is ever written to stdout).
 fn tell_created() {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     // The launcher may be gone (killed after a timeout): the files say the same.
-    let _ = stdout.write_all(&[super::CREATED_BYTE]);
+    let _ = stdout.write_all(&[crate::pause::READY_BYTE]);
     let _ = stdout.flush();
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
         let _ = nix::unistd::dup2_stdout(&null);
