@@ -54,6 +54,7 @@ impl Framework {
                 _ => return status.with_plugin(plugin.name()),
             }
         }
+        state.index_skipped_filters(self.filter.iter().map(|f| f.name()));
         Status::success()
     }
 
@@ -187,8 +188,8 @@ impl FilterRunner for Framework {
 
     /// Every Filter in order; the first rejection (tagged with its plugin) wins.
     fn run_filters(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        for plugin in &self.filter {
-            if state.filter_skipped(plugin.name()) {
+        for (index, plugin) in self.filter.iter().enumerate() {
+            if state.filter_skipped_at(index, plugin.name()) {
                 continue;
             }
             let status = plugin.filter(state, pod, node);

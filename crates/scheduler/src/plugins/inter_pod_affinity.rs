@@ -74,6 +74,9 @@ impl PreFilterPlugin for InterPodAffinity {
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Status {
         let own_terms = !pod.affinity.required_affinity.is_empty()
             || !pod.affinity.required_anti_affinity.is_empty();
+        if !own_terms && snapshot.pods_with_required_anti_affinity() == 0 {
+            return Status::skip();
+        }
         let mut s = FilterState::default();
         for node in snapshot.nodes() {
             if !own_terms && node.pods_with_required_anti_affinity == 0 {
@@ -166,6 +169,9 @@ impl PreScorePlugin for InterPodAffinity {
     ) -> Status {
         let own_preferences = !pod.affinity.preferred_affinity.is_empty()
             || !pod.affinity.preferred_anti_affinity.is_empty();
+        if !own_preferences && snapshot.pods_with_affinity() == 0 {
+            return Status::skip();
+        }
         let mut scores = TopologyCounts::new();
         for node in snapshot.nodes() {
             if !own_preferences && node.pods_with_affinity == 0 {

@@ -43,6 +43,10 @@ pub struct Snapshot {
     assumed: HashSet<String>,
     /// Normalized image name → number of nodes that have it.
     image_nodes: HashMap<String, usize>,
+    /// Placed pods (on nodes and ghosts) with any affinity or anti-affinity term, and with a
+    /// required anti-affinity term: when none, InterPodAffinity need not visit every node.
+    pods_with_affinity: usize,
+    pods_with_required_anti_affinity: usize,
 }
 
 impl Snapshot {
@@ -64,6 +68,27 @@ impl Snapshot {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// Placed pods with any pod affinity or anti-affinity term.
+    pub fn pods_with_affinity(&self) -> usize {
+        self.pods_with_affinity
+    }
+
+    /// Placed pods with a required pod anti-affinity term.
+    pub fn pods_with_required_anti_affinity(&self) -> usize {
+        self.pods_with_required_anti_affinity
+    }
+
+    fn count_affinity(&mut self, pod: &PodInfo, delta: isize) {
+        if !pod.affinity.is_empty() {
+            self.pods_with_affinity = self.pods_with_affinity.saturating_add_signed(delta);
+        }
+        if !pod.affinity.required_anti_affinity.is_empty() {
+            self.pods_with_required_anti_affinity = self
+                .pods_with_required_anti_affinity
+                .saturating_add_signed(delta);
+        }
     }
 
     /// How many nodes have the (normalized) image.
@@ -144,6 +169,7 @@ impl Snapshot {
         };
         self.remove_pod(&pod.uid);
         self.locations.insert(pod.uid.clone(), node.clone());
+        self.count_affinity(&pod, 1);
         self.node_mut(&node).add_pod(Arc::new(pod));
     }
 
@@ -161,6 +187,9 @@ impl Snapshot {
                 removed
             }
         };
+        if let Some(pod) = &removed {
+            self.count_affinity(pod, -1);
+        }
         removed
     }
 
@@ -243,6 +272,77 @@ mod tests {
         s.assume(&pod("p2", None), "a");
         s.forget("p2");
         assert_eq!(s.node("a").map(|n| n.pods.len()), Some(1));
+    }
+
+    /// The cluster-wide counts of pods with affinity terms follow pods placed, moved, removed
+    /// and left on a deleted node.
+    #[test]
+    fn counts_pods_with_affinity_terms() {
+        use k8s_openapi::api::core::v1::{
+            Affinity, PodAffinityTerm, PodAntiAffinity, WeightedPodAffinityTerm,
+        };
+        let term = PodAffinityTerm {
+            topology_key: "kubernetes.io/hostname".into(),
+            ..Default::default()
+        };
+        let with = |uid: &str, node: &str, required: bool| {
+            let mut p = pod(uid, Some(node)).pod.as_ref().clone();
+            let anti = if required {
+                PodAntiAffinity {
+                    required_during_scheduling_ignored_during_execution: Some(vec![term.clone()]),
+                    ..Default::default()
+                }
+            } else {
+                PodAntiAffinity {
+                    preferred_during_scheduling_ignored_during_execution: Some(vec![
+                        WeightedPodAffinityTerm {
+                            weight: 1,
+                            pod_affinity_term: term.clone(),
+                        },
+                    ]),
+                    ..Default::default()
+                }
+            };
+            if let Some(spec) = p.spec.as_mut() {
+                spec.affinity = Some(Affinity {
+                    pod_anti_affinity: Some(anti),
+                    ..Default::default()
+                });
+            }
+            PodInfo::new(p, 0)
+        };
+        let mut s = Snapshot::new();
+        s.upsert_node(node("a"));
+        s.upsert_node(node("b"));
+        s.add_pod(pod("plain", Some("a")));
+        assert_eq!(
+            (s.pods_with_affinity(), s.pods_with_required_anti_affinity()),
+            (0, 0)
+        );
+        s.add_pod(with("hard", "a", true));
+        s.add_pod(with("soft", "b", false));
+        assert_eq!(
+            (s.pods_with_affinity(), s.pods_with_required_anti_affinity()),
+            (2, 1)
+        );
+        // The same pod seen again, now elsewhere, counts once.
+        s.add_pod(with("hard", "b", true));
+        assert_eq!(
+            (s.pods_with_affinity(), s.pods_with_required_anti_affinity()),
+            (2, 1)
+        );
+        // A deleted node's pods are still placed (on a ghost) until they go.
+        s.remove_node("b");
+        assert_eq!(
+            (s.pods_with_affinity(), s.pods_with_required_anti_affinity()),
+            (2, 1)
+        );
+        s.remove_pod("hard");
+        s.remove_pod("soft");
+        assert_eq!(
+            (s.pods_with_affinity(), s.pods_with_required_anti_affinity()),
+            (0, 0)
+        );
     }
 
     /// A Node update keeps the node's pods, tells whether scheduling may see it differently,
