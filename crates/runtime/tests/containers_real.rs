@@ -245,7 +245,21 @@ async fn container_runs_logs_exits_and_is_removed(setup: &Setup) {
     let status = containers.status(&id).await.expect("status");
     assert_eq!(status.state, cri::ContainerState::ContainerCreated as i32);
     let rootfs = setup.paths.containers().join(&id).join("rootfs");
-    assert!(mounted(&rootfs));
+    assert!(
+        !mounted(&rootfs),
+        "the overlay is mounted in the container's namespace, not the host's"
+    );
+    let init_pid = std::fs::read_to_string(setup.paths.containers().join(&id).join("init.pid"))
+        .expect("init.pid");
+    let container_mounts =
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", init_pid.trim())).expect("mountinfo");
+    assert!(
+        container_mounts.lines().any(|l| {
+            let fields: Vec<&str> = l.split(' ').collect();
+            fields.get(4) == Some(&"/") && l.contains(" - overlay ")
+        }),
+        "the container's root is the overlay: {container_mounts}"
+    );
     let shim_pid: i32 =
         std::fs::read_to_string(setup.paths.containers().join(&id).join("shim.pid"))
             .expect("shim.pid")

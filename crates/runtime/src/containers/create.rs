@@ -95,11 +95,7 @@ impl Containers {
         image: &ResolvedImage,
     ) -> Result<ContainerRecord, RuntimeError> {
         let dirs = RootfsDirs::in_container_dir(dir);
-        let layers = image.layers.clone();
-        let mount_dirs = RootfsDirs::in_container_dir(dir);
-        tokio::task::spawn_blocking(move || rootfs::mount_overlay(&layers, &mount_dirs))
-            .await
-            .map_err(|e| RuntimeError::Failed(e.to_string()))??;
+        let overlay = rootfs::prepare(&image.layers, &dirs)?;
 
         let image_config = image.config.config().as_ref();
         let security = config
@@ -109,7 +105,7 @@ impl Containers {
         let image_user = image_config
             .and_then(|c| c.user().clone())
             .unwrap_or_default();
-        let user = user::resolve(security, &image_user, &dirs.rootfs)?;
+        let user = user::resolve(security, &image_user, &image.layers)?;
         create_missing_mount_sources(&config).await?;
         let spec = spec::build_spec(&SpecInputs {
             id,
@@ -117,6 +113,7 @@ impl Containers {
             sandbox,
             image: image_config,
             rootfs: &dirs.rootfs,
+            overlay: &overlay,
             user: &user,
         })?;
         spec.save(dir.join("config.json"))

@@ -8,6 +8,7 @@
 mod capabilities;
 mod create;
 mod exec_sync;
+mod image_files;
 mod lifecycle;
 mod observed;
 mod process_args;

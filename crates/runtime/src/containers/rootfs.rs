@@ -1,10 +1,15 @@
 //! The container's root filesystem: an overlay of the image layers with a writable upper layer in
-//! the container's directory, mounted at creation and unmounted at removal.
+//! the container's directory. The OCI runtime mounts it as the spec's first mount, at `/`, inside
+//! the container's own mount namespace; the host's mount table never holds it. (Each mount there
+//! is copied into every new container's namespace and listed in every read of
+//! /proc/self/mountinfo, which runc does several times per container: host-side overlays made
+//! every container start slower as pods accumulated.) It goes away with the container's last
+//! process; `rootfs` itself stays an empty directory, the spec's root path.
 
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::mount::{MntFlags, MsFlags};
+use nix::mount::MntFlags;
 
 use crate::RuntimeError;
 
@@ -43,28 +48,18 @@ pub fn overlay_options(layers: &[PathBuf], dirs: &RootfsDirs, empty_lower: &Path
     )
 }
 
-pub fn mount_overlay(layers: &[PathBuf], dirs: &RootfsDirs) -> Result<(), RuntimeError> {
+/// Creates the container's overlay directories and returns the overlay's mount data.
+pub fn prepare(layers: &[PathBuf], dirs: &RootfsDirs) -> Result<String, RuntimeError> {
     let empty_lower = dirs.work.with_file_name("empty");
     for dir in [&dirs.rootfs, &dirs.upper, &dirs.work, &empty_lower] {
         std::fs::create_dir_all(dir)?;
     }
-    let options = overlay_options(layers, dirs, &empty_lower);
-    nix::mount::mount(
-        Some("overlay"),
-        &dirs.rootfs,
-        Some("overlay"),
-        MsFlags::empty(),
-        Some(options.as_str()),
-    )
-    .map_err(|e| {
-        RuntimeError::Failed(format!(
-            "mounting the overlay at {}: {e}",
-            dirs.rootfs.display()
-        ))
-    })
+    Ok(overlay_options(layers, dirs, &empty_lower))
 }
 
-/// Unmounts the root filesystem; nothing mounted there is fine.
+/// Unmounts whatever is mounted on `rootfs` in the host's namespace; nothing is the usual case.
+/// Containers created before the overlay moved into the container have it there, and a
+/// container with bidirectional mount propagation can propagate it back.
 pub fn unmount(rootfs: &Path) -> Result<(), RuntimeError> {
     loop {
         match nix::mount::umount2(rootfs, MntFlags::MNT_DETACH) {

@@ -22,7 +22,10 @@ pub struct SpecInputs<'a> {
     pub config: &'a cri::ContainerConfig,
     pub sandbox: &'a SandboxInfo,
     pub image: Option<&'a oci_spec::image::Config>,
+    /// The root path: an empty directory the overlay is mounted on.
     pub rootfs: &'a Path,
+    /// The overlay's mount data (`lowerdir=…,upperdir=…,workdir=…`).
+    pub overlay: &'a str,
     pub user: &'a ResolvedUser,
 }
 
@@ -171,6 +174,10 @@ fn mounts(
         let destination = m.destination().to_string_lossy();
         !requested.contains(&destination.as_ref())
     });
+    // First, so everything else is mounted into it: the overlay at `/`, mounted by the runtime
+    // inside the container's mount namespace only (see `rootfs`).
+    let overlay_options: Vec<&str> = inputs.overlay.split(',').collect();
+    list.insert(0, mount("/", "overlay", "overlay", &overlay_options)?);
     let mut rootfs_propagation = None;
     for m in &inputs.config.mounts {
         if m.container_path.is_empty() || m.host_path.is_empty() {
@@ -441,6 +448,7 @@ mod tests {
             sandbox,
             image: None,
             rootfs: Path::new("/c/c1/rootfs"),
+            overlay: "lowerdir=/l/2:/l/1,upperdir=/c/c1/upper,workdir=/c/c1/work",
             user: &user,
         })
         .unwrap();
@@ -452,6 +460,11 @@ mod tests {
         let json = spec_json(&config(), &sandbox());
         assert_eq!(json["root"]["path"], "/c/c1/rootfs");
         assert_eq!(json["root"]["readonly"], true);
+        assert_eq!(
+            json["mounts"][0],
+            serde_json::json!({"destination": "/", "type": "overlay", "source": "overlay",
+                "options": ["lowerdir=/l/2:/l/1", "upperdir=/c/c1/upper", "workdir=/c/c1/work"]})
+        );
         assert_eq!(json["hostname"], "web-0");
         assert_eq!(json["process"]["args"], serde_json::json!(["/app"]));
         assert_eq!(json["process"]["user"]["uid"], 1000);

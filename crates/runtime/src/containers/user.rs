@@ -1,10 +1,11 @@
 //! Who the container's process runs as: numeric ids from the security context, or a user name
-//! (from the context or the image's `User`) looked up in the root filesystem's /etc/passwd.
+//! (from the context or the image's `User`) looked up in the image's /etc/passwd.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use k8s_cri::v1 as cri;
 
+use super::image_files::read_merged;
 use crate::RuntimeError;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,8 +21,8 @@ struct PasswdEntry {
     gid: u32,
 }
 
-fn passwd(rootfs: &Path) -> Vec<PasswdEntry> {
-    let text = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap_or_default();
+fn passwd(layers: &[PathBuf]) -> Vec<PasswdEntry> {
+    let text = read_merged(layers, "etc/passwd").unwrap_or_default();
     text.lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split(':').collect();
@@ -35,8 +36,8 @@ fn passwd(rootfs: &Path) -> Vec<PasswdEntry> {
 }
 
 /// `(name, gid, members)` from /etc/group.
-fn groups(rootfs: &Path) -> Vec<(String, u32, Vec<String>)> {
-    let text = std::fs::read_to_string(rootfs.join("etc/group")).unwrap_or_default();
+fn groups(layers: &[PathBuf]) -> Vec<(String, u32, Vec<String>)> {
+    let text = read_merged(layers, "etc/group").unwrap_or_default();
     text.lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split(':').collect();
@@ -61,10 +62,10 @@ fn groups(rootfs: &Path) -> Vec<(String, u32, Vec<String>)> {
 pub fn resolve(
     security: Option<&cri::LinuxContainerSecurityContext>,
     image_user: &str,
-    rootfs: &Path,
+    layers: &[PathBuf],
 ) -> Result<ResolvedUser, RuntimeError> {
-    let passwd = passwd(rootfs);
-    let groups = groups(rootfs);
+    let passwd = passwd(layers);
+    let groups = groups(layers);
     let by_uid = |uid: u32| passwd.iter().find(|e| e.uid == uid);
     let by_name = |name: &str| passwd.iter().find(|e| e.name == name);
 
@@ -176,7 +177,7 @@ mod tests {
     #[test]
     fn image_user_names_resolve_through_passwd() {
         let dir = rootfs();
-        let user = resolve(None, "www", dir.path()).unwrap();
+        let user = resolve(None, "www", &[dir.path().to_path_buf()]).unwrap();
         assert_eq!(
             user,
             ResolvedUser {
@@ -185,12 +186,17 @@ mod tests {
                 additional_gids: vec![4]
             }
         );
-        assert_eq!(resolve(None, "1000:adm", dir.path()).unwrap().gid, 4);
         assert_eq!(
-            resolve(None, "", dir.path()).unwrap(),
+            resolve(None, "1000:adm", &[dir.path().to_path_buf()])
+                .unwrap()
+                .gid,
+            4
+        );
+        assert_eq!(
+            resolve(None, "", &[dir.path().to_path_buf()]).unwrap(),
             ResolvedUser::default()
         );
-        assert!(resolve(None, "nobody", dir.path()).is_err());
+        assert!(resolve(None, "nobody", &[dir.path().to_path_buf()]).is_err());
     }
 
     #[test]
@@ -202,7 +208,7 @@ mod tests {
             supplemental_groups: vec![5, 99],
             ..Default::default()
         };
-        let user = resolve(Some(&security), "root", dir.path()).unwrap();
+        let user = resolve(Some(&security), "root", &[dir.path().to_path_buf()]).unwrap();
         assert_eq!(
             user,
             ResolvedUser {

@@ -58,7 +58,7 @@ impl CycleState {
                 self.skipped_filter_bits = None;
                 return;
             }
-            if self.skip_filter.iter().any(|p| *p == name) {
+            if self.skip_filter.contains(&name) {
                 bits |= 1 << i;
             }
         }
