@@ -2,6 +2,7 @@
 
 pub mod api;
 mod local_processes;
+mod machine_cpu;
 pub mod pods;
 mod progress;
 pub mod scale;

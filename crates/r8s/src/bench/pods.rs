@@ -14,6 +14,7 @@ use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, Wa
 use kube::Api;
 
 use super::local_processes::local_r8s_processes;
+use super::machine_cpu::CpuSample;
 use super::progress::Progress;
 use super::stats::{millis, Latencies};
 use crate::kube_client::client_from;
@@ -118,6 +119,7 @@ pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
     let created_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let running = watch_running(pods.clone(), args.pods, created_at.clone()).await?;
 
+    let cpu_at_start = CpuSample::now();
     let started = Instant::now();
     let names: Vec<String> = (0..args.pods).map(|i| format!("bench-{i}")).collect();
     let qps = args.qps;
@@ -147,6 +149,7 @@ pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
         .wait(Duration::from_secs(args.stall_timeout), &progress)
         .await?;
     let elapsed = started.elapsed();
+    let cpu = cpu_at_start.as_ref().and_then(CpuSample::since);
     let latencies = Latencies::new(latencies);
     println!(
         "create → Running: p50 {}, p99 {}, max {} over {} pods",
@@ -161,6 +164,19 @@ pub async fn run(args: PodsBenchArgs) -> anyhow::Result<()> {
         args.pods,
         elapsed.as_secs_f64()
     );
+    if let Some(cpu) = cpu {
+        // The CPU time there was: every CPU for the whole run.
+        let available = cpu.cpus as f64 * elapsed.as_secs_f64();
+        println!(
+            "this machine's CPU: {:.2} s busy of {:.2} s on {} CPUs ({:.0} %), {:.1} ms per pod \
+             (everything on the machine: runtime, CNI, shims, agent, API server, this benchmark)",
+            cpu.busy_secs,
+            available,
+            cpu.cpus,
+            100.0 * cpu.busy_secs / available.max(f64::EPSILON),
+            1000.0 * cpu.busy_secs / args.pods.max(1) as f64,
+        );
+    }
     print_memory(&format!("with {} pods", args.pods));
 
     let cleanup = Instant::now();
