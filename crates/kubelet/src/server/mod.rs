@@ -26,6 +26,9 @@ mod tls;
 pub mod token_review;
 mod upgrade_proxy;
 
+/// The node's busy CPU time from /proc/stat, as `/stats/summary` reports it.
+pub use stats_summary::busy_cpu_nanos;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -15,26 +15,26 @@ const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 /// a missing path, a directory or a symbolic link read as `None`.
 pub fn read_merged(layers: &[PathBuf], relative: &str) -> Option<String> {
     let components: Vec<&str> = relative.split('/').filter(|c| !c.is_empty()).collect();
-    let (last, parents) = components.split_last()?;
     'layers: for layer in layers.iter().rev() {
         let mut dir = layer.clone();
         let mut hides_below = false;
-        for component in parents {
+        for (i, component) in components.iter().enumerate() {
             let path = dir.join(component);
+            let last = i + 1 == components.len();
             match std::fs::symlink_metadata(&path) {
                 Err(_) if hides_below => return None,
                 Err(_) => continue 'layers,
-                Ok(meta) if is_whiteout(&meta) || !meta.is_dir() => return None,
+                Ok(meta) if is_whiteout(&meta) => return None,
+                Ok(meta) if last => {
+                    return meta
+                        .is_file()
+                        .then(|| std::fs::read_to_string(&path).ok())
+                        .flatten()
+                }
+                Ok(meta) if !meta.is_dir() => return None,
                 Ok(_) => hides_below |= is_opaque(&path),
             }
             dir = path;
-        }
-        let path = dir.join(last);
-        match std::fs::symlink_metadata(&path) {
-            Err(_) if hides_below => return None,
-            Err(_) => continue,
-            Ok(meta) if meta.is_file() => return std::fs::read_to_string(&path).ok(),
-            Ok(_) => return None,
         }
     }
     None
