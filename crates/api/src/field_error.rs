@@ -71,25 +71,47 @@ impl Path {
         Path(root.to_string())
     }
 
+    // Paths are built for every field validated, errors or not, so these join strings directly
+    // rather than through `format!`.
     pub fn child(&self, name: &str) -> Path {
         if self.0.is_empty() {
             Path(name.to_string())
         } else {
-            Path(format!("{}.{name}", self.0))
+            Path([self.0.as_str(), ".", name].concat())
         }
     }
 
     pub fn index(&self, index: usize) -> Path {
-        Path(format!("{}[{index}]", self.0))
+        let mut out = String::with_capacity(self.0.len() + 8);
+        out.push_str(&self.0);
+        out.push('[');
+        push_decimal(&mut out, index);
+        out.push(']');
+        Path(out)
     }
 
     pub fn key(&self, key: &str) -> Path {
-        Path(format!("{}[{key}]", self.0))
+        Path([self.0.as_str(), "[", key, "]"].concat())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 impl AsRef<str> for Path {
@@ -403,6 +425,13 @@ mod tests {
             Path::new("metadata").child("labels").key("foo").as_str(),
             "metadata.labels[foo]"
         );
+        for index in [0, 7, 10, 42, 1_000_000, usize::MAX] {
+            assert_eq!(
+                Path::new("items").index(index).as_str(),
+                format!("items[{index}]")
+            );
+        }
+        assert_eq!(Path::new("").child("spec").as_str(), "spec");
     }
 
     #[test]

@@ -86,15 +86,19 @@ impl CachedObject {
             #[serde(borrow, default)]
             metadata: Option<&'a serde_json::value::RawValue>,
         }
-        let metadata = serde_json::from_slice::<MetadataOnly<'_>>(&self.json)
-            .ok()
-            .and_then(|object| object.metadata)
-            .map_or("{}", serde_json::value::RawValue::get);
+        let metadata = crate::registry::stored_json::metadata_object(&self.json)
+            .or_else(|| {
+                serde_json::from_slice::<MetadataOnly<'_>>(&self.json)
+                    .ok()
+                    .and_then(|object| object.metadata)
+                    .map(|raw| raw.get().as_bytes())
+            })
+            .unwrap_or(b"{}");
         let mut out = Vec::with_capacity(metadata.len() + 64);
         out.extend_from_slice(
             b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
         );
-        out.extend_from_slice(metadata.as_bytes());
+        out.extend_from_slice(metadata);
         out.push(b'}');
         out
     }

@@ -388,12 +388,32 @@ impl FieldSet {
         if include_self {
             out.insert(".".to_string(), Value::Object(Map::new()));
         }
-        let mut keys: BTreeSet<&PathElement> = self.members.iter().collect();
-        keys.extend(self.children.keys());
-        for pe in keys {
-            let body = match self.children.get(pe) {
-                Some(child) => child.emit(self.members.contains(pe)),
-                None => Map::new(),
+        // Members and children are both sorted: merge them in one pass.
+        let mut members = self.members.iter().peekable();
+        let mut children = self.children.iter().peekable();
+        loop {
+            let next_member = members.peek().copied();
+            let next_child = children.peek().map(|(pe, _)| *pe);
+            let (pe, body) = match (next_member, next_child) {
+                (None, None) => break,
+                (Some(member), None) => {
+                    members.next();
+                    (member, Map::new())
+                }
+                (Some(member), Some(child)) if member < child => {
+                    members.next();
+                    (member, Map::new())
+                }
+                (member, Some(_)) => {
+                    let Some((pe, child)) = children.next() else {
+                        break;
+                    };
+                    let is_member = member == Some(pe);
+                    if is_member {
+                        members.next();
+                    }
+                    (pe, child.emit(is_member))
+                }
             };
             out.insert(pe.serialize(), Value::Object(body));
         }
@@ -468,6 +488,7 @@ mod tests {
             json!({"f:metadata": {"f:finalizers": {".": {}, "v:\"a\"": {}, "v:\"b\"": {}}}}),
             json!({"f:spec": {"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}}}}}),
             json!({"f:x": {"i:0": {}, "i:1": {"f:y": {}}}}),
+            json!({"f:a": {}, "f:b": {"f:x": {}}, "f:c": {".": {}, "f:y": {}}, "f:d": {}, "f:e": {"f:z": {}}}),
         ];
         for v in cases {
             let set = FieldSet::from_fields_v1(&v).unwrap();

@@ -102,11 +102,49 @@ impl StoredPod {
                 serde_json::value::to_raw_value(&self.metadata)?,
             );
         }
-        self.top.insert(
-            "spec".to_string(),
-            serde_json::value::to_raw_value(&self.spec)?,
-        );
-        serde_json::to_vec(&self.top)
+        if !self.top.contains_key("spec") {
+            self.top.insert(
+                "spec".to_string(),
+                serde_json::value::to_raw_value(&self.spec)?,
+            );
+        }
+        // The spec is written in its place directly, not encoded apart and copied; the buffer
+        // starts at the size of what was read, not growing through several copies on the way.
+        let size: usize = [&self.top, &self.spec]
+            .iter()
+            .flat_map(|members| members.iter())
+            .map(|(key, raw)| key.len() + raw.get().len() + 4)
+            .sum();
+        let mut out = Vec::with_capacity(size + 16);
+        serde_json::to_writer(
+            &mut out,
+            &WithSpec {
+                top: &self.top,
+                spec: &self.spec,
+            },
+        )?;
+        Ok(out)
+    }
+}
+
+/// The top level of a pod with its `spec` member written from `spec`'s members.
+struct WithSpec<'a> {
+    top: &'a Members,
+    spec: &'a Members,
+}
+
+impl serde::Serialize for WithSpec<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.top.len()))?;
+        for (key, raw) in self.top {
+            if key == "spec" {
+                map.serialize_entry(key, self.spec)?;
+            } else {
+                map.serialize_entry(key, raw)?;
+            }
+        }
+        map.end()
     }
 }
 
