@@ -157,7 +157,9 @@ impl PathElement {
             PathElement::Field(name) => ["f:", name.as_str()].concat(),
             PathElement::Key(fields) => {
                 let map: Map<String, Value> = fields.iter().cloned().collect();
-                format!("k:{}", Value::Object(map))
+                // Writing a map of JSON values cannot fail.
+                let json = serde_json::to_string(&map).unwrap_or_default();
+                ["k:", json.as_str()].concat()
             }
             PathElement::Value(v) => format!("v:{v}"),
             PathElement::Index(i) => format!("i:{i}"),
@@ -222,6 +224,24 @@ impl FieldSet {
                 Some(child) => child.insert(rest),
                 None => self.children.entry(first.clone()).or_default().insert(rest),
             },
+        }
+    }
+
+    /// Adds the one-element path `pe`.
+    pub(crate) fn add_member(&mut self, pe: PathElement) {
+        self.members.insert(pe);
+    }
+
+    /// Adds `below`'s paths under `pe` (nothing when `below` is empty).
+    pub(crate) fn add_child(&mut self, pe: &PathElement, below: FieldSet) {
+        if below.is_empty() {
+            return;
+        }
+        match self.children.get_mut(pe) {
+            Some(mine) => mine.union_with(below),
+            None => {
+                self.children.insert(pe.clone(), below);
+            }
         }
     }
 

@@ -70,8 +70,13 @@ pub struct UpdateOptions<'a> {
     pub schema: &'a Schema,
 }
 
-/// Fields nobody owns: identity and server-set metadata.
-fn strip_set() -> FieldSet {
+/// Fields nobody owns: identity and server-set metadata. Built once: every write subtracts it.
+fn strip_set() -> &'static FieldSet {
+    static STRIP: std::sync::OnceLock<FieldSet> = std::sync::OnceLock::new();
+    STRIP.get_or_init(build_strip_set)
+}
+
+fn build_strip_set() -> FieldSet {
     let mut set = FieldSet::new();
     let f = |s: &str| PE::Field(s.to_string());
     set.insert(&[f("apiVersion")]);
@@ -96,7 +101,7 @@ fn strip_set() -> FieldSet {
 /// The part of a field set a writer of `subresource` can own: the main resource owns
 /// everything but `status`, the status subresource only `status`.
 fn ownable(mut set: FieldSet, subresource: &str) -> FieldSet {
-    set.subtract(&strip_set());
+    set.subtract(strip_set());
     let status = PE::Field("status".to_string());
     if subresource == "status" {
         set.only(&status)

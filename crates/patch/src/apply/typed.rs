@@ -78,12 +78,6 @@ fn walk_set(value: &Value, ty: Ty, path: &mut Path, out: &mut FieldSet) {
     }
 }
 
-/// `metadata.managedFields` is bookkeeping about fields, never a field anyone manages.
-fn is_managed_fields(parent: &Path, key: &str) -> bool {
-    key == "managedFields"
-        && matches!(parent.as_slice(), [PathElement::Field(field)] if field == "metadata")
-}
-
 /// Fields added, changed and removed between two versions of an object (whose
 /// `metadata.managedFields` are not compared).
 #[derive(Debug, Default)]
@@ -94,18 +88,57 @@ pub struct Comparison {
 }
 
 pub fn compare(lhs: &Value, rhs: &Value, ty: Ty) -> Comparison {
-    let mut out = Comparison::default();
-    walk_compare(Some(lhs), Some(rhs), ty, &mut Vec::new(), &mut out);
-    out
+    walk_compare(Some(lhs), Some(rhs), ty, Level::Root).below
+}
+
+/// Where a compared value sits, as far as skipping `metadata.managedFields` needs to know.
+#[derive(Clone, Copy, PartialEq)]
+enum Level {
+    Root,
+    RootMetadata,
+    Deeper,
+}
+
+/// One compared value: how it changed itself, and the changes below it (paths relative to it).
+///
+/// Sets are built from the leaves up, each level attaching its children's sets under their path
+/// element, rather than inserting every full path from the root: a create compares every field
+/// of the new object, and walking down from the root for each was most of the comparison.
+#[derive(Default)]
+struct Compared {
+    added: bool,
+    modified: bool,
+    removed: bool,
+    below: Comparison,
+}
+
+impl Compared {
+    /// Records `child`, found at `pe` below this value.
+    fn attach(&mut self, pe: &PathElement, child: Compared) {
+        let sets = [
+            (&mut self.below.added, child.added, child.below.added),
+            (
+                &mut self.below.modified,
+                child.modified,
+                child.below.modified,
+            ),
+            (&mut self.below.removed, child.removed, child.below.removed),
+        ];
+        for (set, is_member, below) in sets {
+            if is_member {
+                set.add_member(pe.clone());
+            }
+            set.add_child(pe, below);
+        }
+    }
 }
 
 fn walk_compare<'v>(
     lhs: Option<&'v Value>,
     rhs: Option<&'v Value>,
     ty: Ty,
-    path: &mut Path,
-    out: &mut Comparison,
-) {
+    level: Level,
+) -> Compared {
     // A `null` next to a map or list counts as an empty one, as Go's zero values do.
     let empty_or = |v: Option<&Value>, f: fn(&Value) -> bool| v.is_none_or(|v| v.is_null() || f(v));
     let granular_map = |v: Option<&Value>| empty_or(v, Value::is_object) && !ty.is_atomic();
@@ -116,17 +149,22 @@ fn walk_compare<'v>(
     let both_lists = granular_list(lhs)
         && granular_list(rhs)
         && (lhs.is_some_and(Value::is_array) || rhs.is_some_and(Value::is_array));
+    let mut out = Compared::default();
     if both_maps {
         let empty = Map::new();
         let l = lhs.and_then(Value::as_object).unwrap_or(&empty);
         let r = rhs.and_then(Value::as_object).unwrap_or(&empty);
         for k in l.keys().chain(r.keys().filter(|k| !l.contains_key(*k))) {
-            if is_managed_fields(path, k) {
+            let child_level = match level {
+                Level::Root if k == "metadata" => Level::RootMetadata,
+                Level::RootMetadata if k == "managedFields" => continue,
+                _ => Level::Deeper,
+            };
+            let child = walk_compare(l.get(k), r.get(k), ty.field(k), child_level);
+            if child.is_unchanged() {
                 continue;
             }
-            path.push(PathElement::Field(k.clone()));
-            walk_compare(l.get(k), r.get(k), ty.field(k), path, out);
-            path.pop();
+            out.attach(&PathElement::Field(k.clone()), child);
         }
     } else if both_lists {
         let list = ty.list();
@@ -147,26 +185,42 @@ fn walk_compare<'v>(
         let (l, r) = (index(lhs), index(rhs));
         let mut pes: Vec<&PathElement> = l.keys().collect();
         pes.extend(r.keys().filter(|pe| !l.contains_key(*pe)));
+        let item_ty = if matches!(list.ssa, Ssa::Map(_)) {
+            *list.item
+        } else {
+            crate::strategic::schema::ATOMIC
+        };
         for pe in pes {
-            path.push(pe.clone());
-            let item_ty = if matches!(list.ssa, Ssa::Map(_)) {
-                *list.item
-            } else {
-                crate::strategic::schema::ATOMIC
-            };
-            walk_compare(l.get(pe).copied(), r.get(pe).copied(), item_ty, path, out);
-            path.pop();
+            let child = walk_compare(
+                l.get(pe).copied(),
+                r.get(pe).copied(),
+                item_ty,
+                Level::Deeper,
+            );
+            if !child.is_unchanged() {
+                out.attach(pe, child);
+            }
         }
     } else if let (Some(l), Some(r)) = (lhs, rhs) {
-        if l != r {
-            out.modified.insert(path);
-        }
-        return;
+        out.modified = l != r;
+        return out;
     }
     match (lhs, rhs) {
-        (None, Some(_)) => out.added.insert(path),
-        (Some(_), None) => out.removed.insert(path),
+        (None, Some(_)) => out.added = true,
+        (Some(_), None) => out.removed = true,
         _ => {}
+    }
+    out
+}
+
+impl Compared {
+    fn is_unchanged(&self) -> bool {
+        !self.added
+            && !self.modified
+            && !self.removed
+            && self.below.added.is_empty()
+            && self.below.modified.is_empty()
+            && self.below.removed.is_empty()
     }
 }
 
