@@ -274,6 +274,122 @@ mod tests {
         assert_eq!(to_field_set(&v, pod).to_fields_v1(), expected);
     }
 
+    /// The comparison as a direct reading of structured-merge-diff: every changed path inserted
+    /// from the root. The leaves-up [`compare`] must give the same sets.
+    fn compare_by_full_paths(lhs: &Value, rhs: &Value, ty: Ty) -> Comparison {
+        fn walk(
+            l: Option<&Value>,
+            r: Option<&Value>,
+            ty: Ty,
+            path: &mut Path,
+            out: &mut Comparison,
+        ) {
+            let empty_or =
+                |v: Option<&Value>, f: fn(&Value) -> bool| v.is_none_or(|v| v.is_null() || f(v));
+            let map_like = |v: Option<&Value>| empty_or(v, Value::is_object) && !ty.is_atomic();
+            let list_like =
+                |v: Option<&Value>| empty_or(v, Value::is_array) && is_granular_list(ty);
+            let some = |f: fn(&Value) -> bool| l.is_some_and(f) || r.is_some_and(f);
+            if map_like(l) && map_like(r) && some(Value::is_object) {
+                let empty = Map::new();
+                let (lm, rm) = (
+                    l.and_then(Value::as_object).unwrap_or(&empty),
+                    r.and_then(Value::as_object).unwrap_or(&empty),
+                );
+                for k in lm.keys().chain(rm.keys().filter(|k| !lm.contains_key(*k))) {
+                    let under_metadata =
+                        matches!(path.as_slice(), [PathElement::Field(f)] if f == "metadata");
+                    if under_metadata && k == "managedFields" {
+                        continue;
+                    }
+                    path.push(PathElement::Field(k.clone()));
+                    walk(lm.get(k), rm.get(k), ty.field(k), path, out);
+                    path.pop();
+                }
+            } else if list_like(l) && list_like(r) && some(Value::is_array) {
+                let list = ty.list();
+                let index = |v: Option<&Value>| {
+                    let mut m = BTreeMap::new();
+                    for (i, item) in v
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
+                        if let Some(pe) = item_element(item, list.ssa, i) {
+                            m.entry(pe).or_insert(item.clone());
+                        }
+                    }
+                    m
+                };
+                let (li, ri) = (index(l), index(r));
+                let item_ty = if matches!(list.ssa, Ssa::Map(_)) {
+                    *list.item
+                } else {
+                    crate::strategic::schema::ATOMIC
+                };
+                for pe in li
+                    .keys()
+                    .chain(ri.keys().filter(|pe| !li.contains_key(*pe)))
+                {
+                    path.push(pe.clone());
+                    walk(li.get(pe), ri.get(pe), item_ty, path, out);
+                    path.pop();
+                }
+            } else if let (Some(l), Some(r)) = (l, r) {
+                if l != r {
+                    out.modified.insert(path);
+                }
+                return;
+            }
+            match (l, r) {
+                (None, Some(_)) => out.added.insert(path),
+                (Some(_), None) => out.removed.insert(path),
+                _ => {}
+            }
+        }
+        let mut out = Comparison::default();
+        walk(Some(lhs), Some(rhs), ty, &mut Vec::new(), &mut out);
+        out
+    }
+
+    #[test]
+    fn leaves_up_comparison_matches_full_paths() {
+        let pod = Schema::for_kind("v1", "Pod").root();
+        let base = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "labels": {"a": "1"}, "finalizers": ["x"],
+                "managedFields": [{"manager": "m"}], "annotations": null},
+            "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}],
+                "env": [{"name": "E", "value": "1"}], "args": ["a", "b"]}],
+                "tolerations": [{"key": "k"}], "nodeSelector": {}, "volumes": null},
+            "status": {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]}});
+        let changed = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "labels": {"b": "2"}, "finalizers": ["x", "y"],
+                "managedFields": [{"manager": "other"}], "annotations": {"n": "v"}},
+            "spec": {"containers": [{"name": "c", "image": "j", "ports": [{"containerPort": 80, "protocol": "TCP"}, {"containerPort": 81}],
+                "env": [{"name": "E", "value": "2"}, {"name": "F"}], "args": ["b"]},
+                {"name": "d", "image": "i"}],
+                "tolerations": [], "nodeName": "n1"},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}], "podIP": "10.0.0.1"}});
+        let skeleton_pod = skeleton(pod);
+        let pairs = [
+            (&base, &changed),
+            (&changed, &base),
+            (&base, &base),
+            (&skeleton_pod, &base),
+            (&skeleton_pod, &changed),
+            (&base, &skeleton_pod),
+        ];
+        for (l, r) in pairs {
+            let fast = compare(l, r, pod);
+            let reference = compare_by_full_paths(l, r, pod);
+            assert_eq!(fast.added, reference.added, "added {l} -> {r}");
+            assert_eq!(fast.modified, reference.modified, "modified {l} -> {r}");
+            assert_eq!(fast.removed, reference.removed, "removed {l} -> {r}");
+        }
+        assert!(!compare(&base, &changed, pod).modified.is_empty());
+    }
+
     #[test]
     fn compare_marks_new_subtrees() {
         let old = skeleton(deploy());

@@ -86,7 +86,15 @@ pub struct PodInfo {
 
 impl PodInfo {
     pub fn new(pod: Pod, priority: i32) -> PodInfo {
-        let spec = pod.spec.clone().unwrap_or_default();
+        // Borrowed, not copied: only the parts kept below are cloned out of it.
+        let no_spec;
+        let spec = match &pod.spec {
+            Some(spec) => spec,
+            None => {
+                no_spec = PodSpec::default();
+                &no_spec
+            }
+        };
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
         let host_ports = spec
             .containers
@@ -120,12 +128,12 @@ impl PodInfo {
                 .clone()
                 .unwrap_or_else(|| "default-scheduler".to_string()),
             priority,
-            requests: PodRequests::of(&spec),
+            requests: PodRequests::of(spec),
             host_ports,
             tolerations: spec.tolerations.clone().unwrap_or_default(),
-            required_node: RequiredNodeSelector::of(&spec),
-            preferred_node: preferred_terms(&spec),
-            affinity: PodAffinity::of(&namespace, &spec),
+            required_node: RequiredNodeSelector::of(spec),
+            preferred_node: preferred_terms(spec),
+            affinity: PodAffinity::of(&namespace, spec),
             terminating: pod.metadata.deletion_timestamp.is_some(),
             start_seconds: start,
             namespace,
