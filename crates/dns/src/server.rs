@@ -28,6 +28,34 @@ pub struct BoundDns {
 
 /// Binds UDP and TCP on `<node_ip>:<port>` (with port 0, TCP takes the port UDP was given).
 pub async fn bind(mut options: DnsOptions) -> Result<BoundDns, DnsError> {
+    let mut attempts_left = if options.port == 0 {
+        EPHEMERAL_ATTEMPTS
+    } else {
+        1
+    };
+    loop {
+        attempts_left -= 1;
+        match bind_pair(&options).await {
+            Ok((udp, tcp, address)) => {
+                options.port = address.port();
+                return Ok(BoundDns { udp, tcp, options });
+            }
+            // The port UDP was given may already be a TCP port in use: ephemeral ports are
+            // handed out per protocol. Another UDP port will do.
+            Err(DnsError::Bind {
+                protocol: "TCP",
+                source,
+                ..
+            }) if source.kind() == std::io::ErrorKind::AddrInUse && attempts_left > 0 => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// How many ephemeral UDP ports are tried before giving up on finding one free for TCP too.
+const EPHEMERAL_ATTEMPTS: u32 = 16;
+
+async fn bind_pair(options: &DnsOptions) -> Result<(UdpSocket, TcpListener, SocketAddr), DnsError> {
     let address = SocketAddr::new(options.node_ip, options.port);
     let udp = UdpSocket::bind(address)
         .await
@@ -44,8 +72,7 @@ pub async fn bind(mut options: DnsOptions) -> Result<BoundDns, DnsError> {
             address,
             source,
         })?;
-    options.port = address.port();
-    Ok(BoundDns { udp, tcp, options })
+    Ok((udp, tcp, address))
 }
 
 impl BoundDns {
@@ -126,4 +153,43 @@ async fn read_upstreams(options: &DnsOptions) -> Upstreams {
         vec![options.cluster_dns]
     };
     Upstreams::from_resolv_conf(&text, &own)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+
+    fn options(port: u16) -> DnsOptions {
+        let mut options = DnsOptions::new(
+            "node-a",
+            IpAddr::from([127, 0, 0, 1]),
+            IpAddr::from([10, 43, 0, 10]),
+            "cluster.local",
+        );
+        options.port = port;
+        options
+    }
+
+    #[tokio::test]
+    async fn an_ephemeral_port_is_bound_for_both_protocols() {
+        let bound = bind(options(0)).await.expect("binds");
+        let address = bound.local_addr().expect("address");
+        assert_ne!(address.port(), 0);
+        assert_eq!(bound.tcp.local_addr().expect("tcp address"), address);
+        assert_eq!(bound.options.port, address.port());
+    }
+
+    #[tokio::test]
+    async fn a_chosen_port_taken_for_tcp_is_an_error_not_another_port() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("tcp");
+        let port = taken.local_addr().expect("address").port();
+        // Almost always the TCP bind fails; UDP on that port may also be someone else's.
+        match bind(options(port)).await {
+            Err(DnsError::Bind { .. }) => {}
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("bound a port whose TCP side is taken"),
+        }
+    }
 }
