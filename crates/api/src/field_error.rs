@@ -82,12 +82,7 @@ impl Path {
     }
 
     pub fn index(&self, index: usize) -> Path {
-        let mut out = String::with_capacity(self.0.len() + 8);
-        out.push_str(&self.0);
-        out.push('[');
-        push_decimal(&mut out, index);
-        out.push(']');
-        Path(out)
+        Path([self.0.as_str(), "[", &index.to_string(), "]"].concat())
     }
 
     pub fn key(&self, key: &str) -> Path {
@@ -97,21 +92,6 @@ impl Path {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 impl AsRef<str> for Path {

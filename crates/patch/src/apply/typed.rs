@@ -113,6 +113,15 @@ struct Compared {
 }
 
 impl Compared {
+    fn is_unchanged(&self) -> bool {
+        !self.added
+            && !self.modified
+            && !self.removed
+            && self.below.added.is_empty()
+            && self.below.modified.is_empty()
+            && self.below.removed.is_empty()
+    }
+
     /// Records `child`, found at `pe` below this value.
     fn attach(&mut self, pe: &PathElement, child: Compared) {
         let sets = [
@@ -168,28 +177,13 @@ fn walk_compare<'v>(
         }
     } else if both_lists {
         let list = ty.list();
-        let index = |v: Option<&'v Value>| -> BTreeMap<PathElement, &'v Value> {
-            let mut m = BTreeMap::new();
-            for (i, item) in v
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if let Some(pe) = item_element(item, list.ssa, i) {
-                    m.entry(pe).or_insert(item);
-                }
-            }
-            m
-        };
-        let (l, r) = (index(lhs), index(rhs));
+        let (l, r) = (
+            items_by_element(lhs, list.ssa),
+            items_by_element(rhs, list.ssa),
+        );
         let mut pes: Vec<&PathElement> = l.keys().collect();
         pes.extend(r.keys().filter(|pe| !l.contains_key(*pe)));
-        let item_ty = if matches!(list.ssa, Ssa::Map(_)) {
-            *list.item
-        } else {
-            crate::strategic::schema::ATOMIC
-        };
+        let item_ty = item_type(list);
         for pe in pes {
             let child = walk_compare(
                 l.get(pe).copied(),
@@ -213,14 +207,28 @@ fn walk_compare<'v>(
     out
 }
 
-impl Compared {
-    fn is_unchanged(&self) -> bool {
-        !self.added
-            && !self.modified
-            && !self.removed
-            && self.below.added.is_empty()
-            && self.below.modified.is_empty()
-            && self.below.removed.is_empty()
+/// A list's items by the path element that names each (first wins); atomic lists have none.
+fn items_by_element(list: Option<&Value>, ssa: Ssa) -> BTreeMap<PathElement, &Value> {
+    let mut items = BTreeMap::new();
+    for (i, item) in list
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(pe) = item_element(item, ssa, i) {
+            items.entry(pe).or_insert(item);
+        }
+    }
+    items
+}
+
+/// The type items of `list` are compared as: their own for associative lists, atomic for sets.
+fn item_type(list: crate::strategic::schema::ListTy) -> Ty {
+    if matches!(list.ssa, Ssa::Map(_)) {
+        *list.item
+    } else {
+        crate::strategic::schema::ATOMIC
     }
 }
 
@@ -308,32 +316,14 @@ mod tests {
                 }
             } else if list_like(l) && list_like(r) && some(Value::is_array) {
                 let list = ty.list();
-                let index = |v: Option<&Value>| {
-                    let mut m = BTreeMap::new();
-                    for (i, item) in v
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .enumerate()
-                    {
-                        if let Some(pe) = item_element(item, list.ssa, i) {
-                            m.entry(pe).or_insert(item.clone());
-                        }
-                    }
-                    m
-                };
-                let (li, ri) = (index(l), index(r));
-                let item_ty = if matches!(list.ssa, Ssa::Map(_)) {
-                    *list.item
-                } else {
-                    crate::strategic::schema::ATOMIC
-                };
+                let (li, ri) = (items_by_element(l, list.ssa), items_by_element(r, list.ssa));
+                let item_ty = item_type(list);
                 for pe in li
                     .keys()
                     .chain(ri.keys().filter(|pe| !li.contains_key(*pe)))
                 {
                     path.push(pe.clone());
-                    walk(li.get(pe), ri.get(pe), item_ty, path, out);
+                    walk(li.get(pe).copied(), ri.get(pe).copied(), item_ty, path, out);
                     path.pop();
                 }
             } else if let (Some(l), Some(r)) = (l, r) {
