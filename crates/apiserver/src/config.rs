@@ -14,6 +14,9 @@ pub struct ApiConfig {
     pub event_ttl: Duration,
     pub max_requests_inflight: usize,
     pub max_mutating_requests_inflight: usize,
+    /// How many objects one deletecollection deletes at a time (`--delete-collection-workers`).
+    /// Each deletion waits for its own commit; several in flight share one commit.
+    pub delete_collection_workers: usize,
 }
 
 impl Default for ApiConfig {
@@ -24,6 +27,7 @@ impl Default for ApiConfig {
             event_ttl: Duration::from_secs(3600),
             max_requests_inflight: 400,
             max_mutating_requests_inflight: 200,
+            delete_collection_workers: 16,
         }
     }
 }

@@ -212,6 +212,11 @@ pub struct ServerArgs {
     pub max_requests_inflight: usize,
     #[arg(long, default_value_t = 200)]
     pub max_mutating_requests_inflight: usize,
+    /// Objects one deletecollection request deletes concurrently (upstream's flag; its default
+    /// is 1, ours 16: a deletion's cost is mostly waiting for its storage commit, and deletions in
+    /// flight together share one).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub delete_collection_workers: u16,
     #[command(flatten)]
     pub node: NodeArgs,
 }

@@ -1,6 +1,9 @@
 //! delete, deletecollection and pod eviction.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use futures::{stream, StreamExt};
 
 use serde_json::{json, Value};
 
@@ -269,26 +272,48 @@ pub async fn delete_collection(
                 .collect()
         }
     };
-    // Each deleted object is kept as its JSON bytes until the answer is written: thousands of
-    // decoded objects (a namespace's pods) held at once were the server's peak heap.
+    // Several deletions in flight share storage commits (`--delete-collection-workers`). As
+    // upstream's workers do, a failure stops new deletions but lets those in flight finish, and
+    // the first failure is the answer. Each deleted object is kept as its JSON bytes until the
+    // answer is written: thousands of decoded objects (a namespace's pods) held at once were the
+    // server's peak heap.
+    let failed = AtomicBool::new(false);
+    let (failed, options) = (&failed, &options);
+    let mut outcomes = stream::iter(matching)
+        .map(|object| async move {
+            if failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let name = object.selectable.name().unwrap_or("");
+            let one = Target {
+                info,
+                namespace: object.selectable.namespace(),
+                name: Some(name),
+            };
+            let outcome = delete_object(server, &one, name, options).await;
+            if matches!(&outcome, Err(error) if error.code != 404) {
+                failed.store(true, Ordering::Relaxed);
+            }
+            Some(outcome)
+        })
+        .buffered(server.config.delete_collection_workers.max(1));
     let mut deleted = Vec::new();
-    for object in matching {
-        let name = object.selectable.name().unwrap_or("").to_string();
-        let namespace = object.selectable.namespace().map(str::to_string);
-        let one = Target {
-            info,
-            namespace: namespace.as_deref(),
-            name: Some(&name),
-        };
-        match delete_object(server, &one, &name, &options).await {
-            Ok(object) => deleted.push(Arc::new(CachedObject::new(
+    let mut first_failure = None;
+    while let Some(outcome) = outcomes.next().await {
+        match outcome {
+            Some(Ok(object)) => deleted.push(Arc::new(CachedObject::new(
                 String::new(),
                 resource_version(&object),
                 object,
             ))),
-            Err(error) if error.code == 404 => {}
-            Err(error) => return Err(error),
+            Some(Err(error)) if error.code != 404 => {
+                first_failure.get_or_insert(error);
+            }
+            Some(Err(_)) | None => {}
         }
+    }
+    if let Some(error) = first_failure {
+        return Err(error);
     }
     let meta = list_metadata(server.registry.cache.revision(), None, None);
     Ok(list_response(ctx, info, &deleted, meta))

@@ -39,10 +39,12 @@ def main(kubeconfig: str) -> None:
     watcher.join(timeout=15)
     assert events[:1] == ["ADDED"] and "MODIFIED" in events and events[-1] == "DELETED", events
 
-    # deletecollection answers with the list of what it deleted, each object whole.
-    for i in range(3):
+    # deletecollection answers with the list of what it deleted, each object whole, in list
+    # order: more objects than the server deletes at once (--delete-collection-workers, 16).
+    names = [f"py-batch-{i:02}" for i in range(40)]
+    for i, name in enumerate(names):
         batch = client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name=f"py-batch-{i}", labels={"py-batch": "yes"}),
+            metadata=client.V1ObjectMeta(name=name, labels={"py-batch": "yes"}),
             data={"i": str(i)},
         )
         core.create_namespaced_config_map("default", batch)
@@ -51,11 +53,33 @@ def main(kubeconfig: str) -> None:
     )
     deleted = json.loads(answer.data)
     assert deleted["kind"] == "ConfigMapList", deleted
-    assert sorted((c["metadata"]["name"], c["data"]["i"]) for c in deleted["items"]) == [
-        ("py-batch-0", "0"), ("py-batch-1", "1"), ("py-batch-2", "2")
+    assert [(c["metadata"]["name"], c["data"]["i"]) for c in deleted["items"]] == [
+        (name, str(i)) for i, name in enumerate(names)
     ], deleted
     assert all(c["metadata"]["resourceVersion"] for c in deleted["items"]), deleted
     assert not core.list_namespaced_config_map("default", label_selector="py-batch=yes").items
+
+    # A deletion that fails fails the request with upstream's Status, and one whose every
+    # deletion fails changes nothing.
+    for name in names[:20]:
+        core.create_namespaced_config_map(
+            "default",
+            client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name, labels={"py-batch": "yes"})),
+        )
+    try:
+        core.delete_collection_namespaced_config_map(
+            "default",
+            label_selector="py-batch=yes",
+            body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="not-a-uid")),
+        )
+        raise AssertionError("deletecollection with a uid no object has succeeded")
+    except client.exceptions.ApiException as failure:
+        status = json.loads(failure.body)
+        assert failure.status == 409 and status["reason"] == "Conflict", failure.body
+        assert "Precondition failed: UID in precondition: not-a-uid" in status["message"], failure.body
+    left = core.list_namespaced_config_map("default", label_selector="py-batch=yes").items
+    assert sorted(c.metadata.name for c in left) == names[:20], left
+    core.delete_collection_namespaced_config_map("default", label_selector="py-batch=yes")
 
     deployment = client.V1Deployment(
         metadata=client.V1ObjectMeta(name="py-web"),
