@@ -1,6 +1,7 @@
 //! `r8s bench ...`: programs that print figures, against any cluster's kubeconfig.
 
 pub mod api;
+mod leader_leases;
 mod local_processes;
 mod machine_cpu;
 pub mod pods;

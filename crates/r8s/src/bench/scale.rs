@@ -22,6 +22,7 @@ use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
 use kube::Api;
 
+use super::leader_leases::{print_leader_leases, LeaderLeaseWatch};
 use super::local_processes::local_r8s_processes;
 use super::progress::Progress;
 use super::stats::{millis, Latencies};
@@ -73,6 +74,7 @@ pub async fn run(args: ScaleBenchArgs) -> anyhow::Result<()> {
     let stall = Duration::from_secs(args.stall_timeout);
     let max_pods = pods_per_node(args.pods, args.nodes);
     let mut sim = SimNodes::start(&client, args.nodes, max_pods);
+    let leases = LeaderLeaseWatch::start(&client);
     let result = async {
         summary.nodes_ready = sim.wait_ready(&client, stall).await?;
         println!(
@@ -85,9 +87,11 @@ pub async fn run(args: ScaleBenchArgs) -> anyhow::Result<()> {
     .await;
     let cleaned = cleanup(&client, &namespace, args.pods, stall).await;
     sim.stop_and_delete(&client).await;
+    let lease_lines = leases.finish().await;
     result?;
     summary.pods_deleted = cleaned.ok();
     summary.print(&args);
+    print_leader_leases(&lease_lines);
     Ok(())
 }
 

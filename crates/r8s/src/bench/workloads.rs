@@ -26,6 +26,7 @@ use kube::{Api, Resource};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::leader_leases::{print_leader_leases, LeaderLeaseWatch};
 use super::progress::Progress;
 use crate::kube_client::client_from;
 
@@ -66,6 +67,7 @@ pub async fn run(args: WorkloadsBenchArgs) -> anyhow::Result<()> {
     print_header(&args, &namespace);
     let stall = Duration::from_secs(args.stall_timeout);
     let mut sim = None;
+    let leases = LeaderLeaseWatch::start(&client);
     let result = async {
         if !args.no_sim {
             let max_pods = pods_per_node(args.replicas + args.replicas.div_ceil(4), args.nodes);
@@ -78,8 +80,10 @@ pub async fn run(args: WorkloadsBenchArgs) -> anyhow::Result<()> {
     }
     .await;
     cleanup(&client, &namespace, sim).await;
+    let lease_lines = leases.finish().await;
     let summary = result?;
     summary.print(&args);
+    print_leader_leases(&lease_lines);
     Ok(())
 }
 

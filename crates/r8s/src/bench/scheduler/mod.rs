@@ -15,6 +15,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams};
 use kube::Api;
 
+use super::leader_leases::{print_leader_leases, LeaderLeaseWatch};
 use super::progress::Progress;
 use super::stats::{millis, Latencies};
 use crate::kube_client::client_from;
@@ -268,8 +269,11 @@ pub async fn run(args: SchedulerBenchArgs) -> anyhow::Result<()> {
         Err(kube::Error::Api(e)) if e.code == 409 => {}
         Err(e) => return Err(e).context("creating namespace"),
     }
+    let leases = LeaderLeaseWatch::start(&client);
     let result = measure(&client, &args).await;
+    let lease_lines = leases.finish().await;
     cleanup(&client).await;
+    print_leader_leases(&lease_lines);
     result
 }
 
