@@ -14,11 +14,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
+
+use crate::event_recorder::EventRecorder;
 
 pub use clock::{Clock, SystemClock};
 pub use error::Error;
@@ -43,7 +44,7 @@ pub struct Context {
     client: Client,
     options: CronJobOptions,
     jobs: Store<Job>,
-    recorder: Recorder,
+    recorder: EventRecorder,
 }
 
 pub async fn run(client: Client, cancel: CancellationToken) -> Result<(), Error> {
@@ -62,15 +63,11 @@ pub async fn run_with_options(
     )
     .default_backoff()
     .touched_objects();
-    let reporter = Reporter {
-        controller: "cronjob-controller".into(),
-        instance: None,
-    };
     let ctx = Arc::new(Context {
         client: client.clone(),
         options,
         jobs,
-        recorder: Recorder::new(client.clone(), reporter),
+        recorder: EventRecorder::new(client.clone(), "cronjob-controller"),
     });
     Controller::new(Api::<CronJob>::all(client), watcher::Config::default())
         .owns_stream(job_events)

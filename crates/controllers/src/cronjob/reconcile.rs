@@ -10,13 +10,13 @@ use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{DeleteParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, ResourceExt};
 
 use super::error::Error;
 use super::job_template::{job_for_schedule, job_name};
 use super::schedule::{Schedule, TOO_MANY_MISSED};
 use super::Context;
+use crate::event_recorder::EventType;
 
 fn finished_as(job: &Job) -> Option<&str> {
     let conditions = job.status.as_ref()?.conditions.as_ref()?;
@@ -276,14 +276,5 @@ async fn trim_history(
 }
 
 async fn publish(ctx: &Context, cronjob: &CronJob, type_: EventType, reason: &str, note: String) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note),
-        action: reason.to_string(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, &cronjob.object_ref(&())).await {
-        tracing::warn!(%error, reason, "publishing a CronJob event");
-    }
+    ctx.recorder.record(cronjob, type_, reason, note).await;
 }

@@ -16,12 +16,12 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
 
+use crate::event_recorder::EventRecorder;
 use crate::informers::Informers;
 
 use crate::job::Expectations;
@@ -31,7 +31,7 @@ pub struct Context {
     client: Client,
     pods: Store<Pod>,
     nodes: Store<Node>,
-    recorder: Recorder,
+    recorder: EventRecorder,
     expectations: Expectations,
 }
 
@@ -45,15 +45,11 @@ pub async fn run(
     let pod_events = informers.pods.touched_objects();
     let nodes = informers.nodes.store();
     let node_events = informers.nodes.touched_objects();
-    let reporter = Reporter {
-        controller: "daemonset-controller".into(),
-        instance: None,
-    };
     let ctx = Arc::new(Context {
         client: client.clone(),
         pods,
         nodes,
-        recorder: Recorder::new(client.clone(), reporter),
+        recorder: EventRecorder::new(client.clone(), "daemonset-controller"),
         expectations: Expectations::default(),
     });
     let controller = Controller::new(Api::<DaemonSet>::all(client), watcher::Config::default());

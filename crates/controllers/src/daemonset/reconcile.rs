@@ -9,13 +9,13 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DeleteParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, ResourceExt};
 
 use super::error::Error;
 use super::plan::plan_daemon_set;
 use super::pod_template::{daemon_pod_spec, pod_for_node, template_hash};
 use super::Context;
+use crate::event_recorder::EventType;
 
 const RESYNC: Duration = Duration::from_secs(300);
 
@@ -109,14 +109,5 @@ pub async fn reconcile(set: Arc<DaemonSet>, ctx: Arc<Context>) -> Result<Action,
 }
 
 async fn publish(ctx: &Context, set: &DaemonSet, type_: EventType, reason: &str, note: String) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note),
-        action: reason.to_string(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, &set.object_ref(&())).await {
-        tracing::warn!(%error, reason, "publishing a DaemonSet event");
-    }
+    ctx.recorder.record(set, type_, reason, note).await;
 }

@@ -22,12 +22,12 @@ use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
 
+use crate::event_recorder::EventRecorder;
 use crate::informers::Informers;
 
 pub use error::Error;
@@ -36,7 +36,7 @@ pub(crate) use expectations::Expectations;
 pub struct Context {
     client: Client,
     pods: Store<Pod>,
-    recorder: Recorder,
+    recorder: EventRecorder,
     expectations: Expectations,
 }
 
@@ -48,14 +48,10 @@ pub async fn run(
 ) -> Result<(), Error> {
     let pods = informers.pods.store();
     let pod_events = informers.pods.touched_objects();
-    let reporter = Reporter {
-        controller: "job-controller".into(),
-        instance: None,
-    };
     let ctx = Arc::new(Context {
         client: client.clone(),
         pods: pods.clone(),
-        recorder: Recorder::new(client.clone(), reporter),
+        recorder: EventRecorder::new(client.clone(), "job-controller"),
         expectations: Expectations::default(),
     });
     let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default());

@@ -10,8 +10,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, ResourceExt};
 use serde_json::json;
 
 use super::error::Error;
@@ -19,6 +18,7 @@ use super::plan::{plan_job, JobPlan};
 use super::pod_state::{is_active, TRACKING_FINALIZER};
 use super::pod_template::pod_for_job;
 use super::Context;
+use crate::event_recorder::EventType;
 
 /// A level-driven re-check even when nothing changes.
 const RESYNC: Duration = Duration::from_secs(300);
@@ -162,14 +162,5 @@ pub async fn remove_tracking_finalizer(pods: &Api<Pod>, pod: &Pod) -> Result<(),
 }
 
 async fn publish(ctx: &Context, job: &Job, type_: EventType, reason: &str, note: String) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note),
-        action: reason.to_string(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, &job.object_ref(&())).await {
-        tracing::warn!(%error, reason, "publishing a Job event");
-    }
+    ctx.recorder.record(job, type_, reason, note).await;
 }

@@ -19,12 +19,12 @@ use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
+use crate::event_recorder::EventRecorder;
 use crate::informers::Informers;
 
 use cidr::ClusterCidr;
@@ -59,7 +59,7 @@ pub struct Context {
     /// Which pod CIDR blocks nodes hold, including those handed out that the node cache may not
     /// show yet.
     pod_cidrs: Mutex<PodCidrs>,
-    recorder: Recorder,
+    recorder: EventRecorder,
 }
 
 /// Run until `cancel`, reading Pods and Nodes from the shared `informers`.
@@ -85,10 +85,6 @@ pub async fn run(
     let node_store = informers.nodes.store();
     let controller =
         Controller::for_shared_stream(informers.nodes.applied_objects(), informers.nodes.store());
-    let reporter = Reporter {
-        controller: "node-controller".into(),
-        instance: None,
-    };
     let ctx = Arc::new(Context {
         client: client.clone(),
         options,
@@ -97,7 +93,7 @@ pub async fn run(
         pods,
         heartbeats: Mutex::new(HeartbeatBook::default()),
         pod_cidrs: Mutex::new(PodCidrs::new(cluster_cidr)),
-        recorder: Recorder::new(client, reporter),
+        recorder: EventRecorder::new(client, "node-controller"),
     });
     controller
         .watches_stream(lease_events, |lease: Lease| {

@@ -9,6 +9,12 @@ use super::cidr::ClusterCidr;
 
 /// How often nodes that went away are looked for, freeing their blocks.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(5);
+/// A node refused a block asks again after this, doubling on every refusal up to
+/// [`MAX_RETRY_WAIT`]: upstream's default per-item back-off for its CIDR allocator's queue. The
+/// controller reconciles a node on every Lease renewal; without the back-off a full range meant
+/// a refusal and an Event write per node every 10 s (5,000 nodes: 500 writes a second).
+const FIRST_RETRY_WAIT: Duration = Duration::from_millis(5);
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(1000);
 
 /// What [`PodCidrs::allocate`] decided for a node.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,6 +25,14 @@ pub enum Allocation {
     Held,
     /// Every block is taken.
     Exhausted,
+    /// The node was refused a block lately and may ask again later.
+    RetryLater,
+}
+
+/// When a refused node may ask again, and how long it waits after its next refusal.
+struct Refusal {
+    retry_at: Instant,
+    next_wait: Duration,
 }
 
 pub struct PodCidrs {
@@ -27,6 +41,7 @@ pub struct PodCidrs {
     by_node: HashMap<String, u32>,
     seeded: bool,
     pruned_at: Option<Instant>,
+    refused: HashMap<String, Refusal>,
 }
 
 impl PodCidrs {
@@ -37,6 +52,7 @@ impl PodCidrs {
             by_node: HashMap::new(),
             seeded: false,
             pruned_at: None,
+            refused: HashMap::new(),
         }
     }
 
@@ -79,6 +95,13 @@ impl PodCidrs {
         if self.by_node.contains_key(node) {
             return Allocation::Held;
         }
+        if self
+            .refused
+            .get(node)
+            .is_some_and(|refusal| now < refusal.retry_at)
+        {
+            return Allocation::RetryLater;
+        }
         let due = self
             .pruned_at
             .is_none_or(|at| now.saturating_duration_since(at) >= PRUNE_INTERVAL);
@@ -93,13 +116,25 @@ impl PodCidrs {
             for name in gone {
                 self.release(&name);
             }
+            self.refused.retain(|name, _| exists(name));
         }
         let Some(index) = self.taken.iter().position(|taken| !taken) else {
+            self.refuse(node, now);
             return Allocation::Exhausted;
         };
+        self.refused.remove(node);
         self.taken[index] = true;
         self.by_node.insert(node.to_string(), index as u32);
         Allocation::New(self.range.block(index as u32))
+    }
+
+    fn refuse(&mut self, node: &str, now: Instant) {
+        let refusal = self.refused.entry(node.to_string()).or_insert(Refusal {
+            retry_at: now,
+            next_wait: FIRST_RETRY_WAIT,
+        });
+        refusal.retry_at = now + refusal.next_wait;
+        refusal.next_wait = (refusal.next_wait * 2).min(MAX_RETRY_WAIT);
     }
 }
 
@@ -157,6 +192,54 @@ mod tests {
         assert_eq!(
             cidrs.allocate("c", Vec::new, |n| n != "a", later),
             Allocation::New("10.0.0.0/24".into())
+        );
+    }
+
+    #[test]
+    fn a_refused_node_asks_again_after_a_doubling_wait() {
+        let mut cidrs = set("10.0.0.0/24");
+        let start = Instant::now();
+        assert_eq!(
+            cidrs.allocate("a", Vec::new, |_| true, start),
+            Allocation::New("10.0.0.0/24".into())
+        );
+        let mut at = start;
+        let mut wait = FIRST_RETRY_WAIT;
+        for _ in 0..25 {
+            assert_eq!(
+                cidrs.allocate("b", Vec::new, |_| true, at),
+                Allocation::Exhausted
+            );
+            let almost = at + wait - Duration::from_millis(1);
+            assert_eq!(
+                cidrs.allocate("b", Vec::new, |_| true, almost),
+                Allocation::RetryLater
+            );
+            at += wait;
+            wait = (wait * 2).min(MAX_RETRY_WAIT);
+        }
+        assert_eq!(wait, MAX_RETRY_WAIT);
+        // Another node is not held back by b's refusals.
+        assert_eq!(
+            cidrs.allocate("c", Vec::new, |_| true, at),
+            Allocation::Exhausted
+        );
+        // Once a's block is free (a went away), b gets it at its next try, and a refusal
+        // later starts from the first wait again.
+        let later = at + PRUNE_INTERVAL;
+        assert_eq!(
+            cidrs.allocate("b", Vec::new, |n| n != "a", later),
+            Allocation::New("10.0.0.0/24".into())
+        );
+        cidrs.release("b");
+        cidrs.observe("d", "10.0.0.0/24");
+        assert_eq!(
+            cidrs.allocate("b", Vec::new, |_| true, later),
+            Allocation::Exhausted
+        );
+        assert_eq!(
+            cidrs.allocate("b", Vec::new, |_| true, later + FIRST_RETRY_WAIT),
+            Allocation::Exhausted
         );
     }
 }

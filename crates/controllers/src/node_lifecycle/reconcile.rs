@@ -9,7 +9,6 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
@@ -21,6 +20,7 @@ use super::health::{observe, time_left};
 use super::pod_cidrs::{Allocation, PodCidrs};
 use super::taints::reconciled_taints;
 use super::Context;
+use crate::event_recorder::EventType;
 
 pub const LEASE_NAMESPACE: &str = "kube-node-lease";
 
@@ -136,7 +136,7 @@ async fn assign_pod_cidr(ctx: &Context, nodes: &Api<Node>, node: &Node) -> Resul
     let allocation = pod_cidrs(ctx).allocate(&name, held, exists, Instant::now());
     let block = match allocation {
         Allocation::New(block) => block,
-        Allocation::Held => return Ok(()),
+        Allocation::Held | Allocation::RetryLater => return Ok(()),
         Allocation::Exhausted => {
             let note = format!("Node {name} status is now: CIDRNotAvailable");
             publish(
@@ -229,14 +229,7 @@ async fn publish(
     reason: &str,
     note: String,
 ) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note),
-        action: reason.to_string(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, regarding).await {
-        tracing::warn!(%error, reason, "publishing a node lifecycle event");
-    }
+    ctx.recorder
+        .record_for(regarding.clone(), type_, reason, note)
+        .await;
 }

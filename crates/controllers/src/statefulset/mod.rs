@@ -17,12 +17,12 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
 
+use crate::event_recorder::EventRecorder;
 use crate::informers::Informers;
 
 pub use error::Error;
@@ -31,7 +31,7 @@ pub struct Context {
     client: Client,
     pods: Store<Pod>,
     revisions: Store<ControllerRevision>,
-    recorder: Recorder,
+    recorder: EventRecorder,
 }
 
 /// Run until `cancel`, reading Pods from the shared `informers`.
@@ -52,15 +52,11 @@ pub async fn run(
     )
     .default_backoff()
     .touched_objects();
-    let reporter = Reporter {
-        controller: "statefulset-controller".into(),
-        instance: None,
-    };
     let ctx = Arc::new(Context {
         client: client.clone(),
         pods,
         revisions,
-        recorder: Recorder::new(client.clone(), reporter),
+        recorder: EventRecorder::new(client.clone(), "statefulset-controller"),
     });
     Controller::new(Api::<StatefulSet>::all(client), watcher::Config::default())
         .owns_shared_stream(pod_events)

@@ -8,7 +8,6 @@ use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{DeleteParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::{Api, Resource, ResourceExt};
 
 use super::claims::{ensure_claims, hand_claims_to_condemned_pod};
@@ -18,6 +17,7 @@ use super::identity::{pod_for_ordinal, pod_name};
 use super::plan::{plan_set, PodAction, Revision, Revisions};
 use super::revision::template_of;
 use super::Context;
+use crate::event_recorder::EventType;
 
 const RESYNC: Duration = Duration::from_secs(300);
 
@@ -129,14 +129,5 @@ pub async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Actio
 }
 
 async fn publish(ctx: &Context, set: &StatefulSet, type_: EventType, reason: &str, note: String) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note),
-        action: reason.to_string(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, &set.object_ref(&())).await {
-        tracing::warn!(%error, reason, "publishing a StatefulSet event");
-    }
+    ctx.recorder.record(set, type_, reason, note).await;
 }
