@@ -279,10 +279,12 @@ pub async fn delete_collection(
     // server's peak heap.
     let failed = AtomicBool::new(false);
     let (failed, options) = (&failed, &options);
+    // Each outcome: Ok(Some(deleted)), Ok(None) for an object already gone or left alone after a
+    // failure, Err for a failure.
     let mut outcomes = stream::iter(matching)
         .map(|object| async move {
             if failed.load(Ordering::Relaxed) {
-                return None;
+                return Ok(None);
             }
             let name = object.selectable.name().unwrap_or("");
             let one = Target {
@@ -290,26 +292,29 @@ pub async fn delete_collection(
                 namespace: object.selectable.namespace(),
                 name: Some(name),
             };
-            let outcome = delete_object(server, &one, name, options).await;
-            if matches!(&outcome, Err(error) if error.code != 404) {
-                failed.store(true, Ordering::Relaxed);
+            match delete_object(server, &one, name, options).await {
+                Ok(deleted) => Ok(Some(deleted)),
+                Err(error) if error.code == 404 => Ok(None),
+                Err(error) => {
+                    failed.store(true, Ordering::Relaxed);
+                    Err(error)
+                }
             }
-            Some(outcome)
         })
         .buffered(server.config.delete_collection_workers.max(1));
     let mut deleted = Vec::new();
     let mut first_failure = None;
     while let Some(outcome) = outcomes.next().await {
         match outcome {
-            Some(Ok(object)) => deleted.push(Arc::new(CachedObject::new(
+            Ok(Some(object)) => deleted.push(Arc::new(CachedObject::new(
                 String::new(),
                 resource_version(&object),
                 object,
             ))),
-            Some(Err(error)) if error.code != 404 => {
+            Ok(None) => {}
+            Err(error) => {
                 first_failure.get_or_insert(error);
             }
-            Some(Err(_)) | None => {}
         }
     }
     if let Some(error) = first_failure {

@@ -66,7 +66,9 @@ pub async fn reconcile(cronjob: Arc<CronJob>, ctx: Arc<Context>) -> Result<Actio
                         "Saw completed job: {}, condition: {condition}",
                         job.name_any()
                     );
-                    publish(&ctx, &cronjob, EventType::Normal, "SawCompletedJob", note).await;
+                    ctx.recorder
+                        .record(cronjob.as_ref(), EventType::Normal, "SawCompletedJob", note)
+                        .await;
                 }
                 if condition == "Complete" {
                     let completed = job.status.as_ref().and_then(|s| s.completion_time.clone());
@@ -135,7 +137,9 @@ async fn start_due_job(
             } else {
                 "UnparseableSchedule"
             };
-            publish(ctx, cronjob, EventType::Warning, reason, message).await;
+            ctx.recorder
+                .record(cronjob, EventType::Warning, reason, message)
+                .await;
             return Ok(None);
         }
     };
@@ -155,7 +159,9 @@ async fn start_due_job(
             "too many missed start times: {}. Set or decrease .spec.startingDeadlineSeconds or check clock skew",
             due.missed
         );
-        publish(ctx, cronjob, EventType::Warning, "TooManyMissedTimes", note).await;
+        ctx.recorder
+            .record(cronjob, EventType::Warning, "TooManyMissedTimes", note)
+            .await;
     }
     let Some(scheduled) = due.most_recent else {
         return Ok(until_next(now));
@@ -168,28 +174,23 @@ async fn start_due_job(
     match spec.concurrency_policy.as_deref() {
         Some("Forbid") if !active.is_empty() => {
             let note = "Not starting job because prior execution is running and concurrency policy is Forbid";
-            publish(
-                ctx,
-                cronjob,
-                EventType::Normal,
-                "JobAlreadyActive",
-                note.into(),
-            )
-            .await;
+            ctx.recorder
+                .record(cronjob, EventType::Normal, "JobAlreadyActive", note.into())
+                .await;
             return Ok(until_next(now));
         }
         Some("Replace") => {
             for job in active.iter().filter_map(|r| r.name.clone()) {
                 match job_api.delete(&job, &DeleteParams::background()).await {
                     Ok(_) => {
-                        publish(
-                            ctx,
-                            cronjob,
-                            EventType::Normal,
-                            "SuccessfulDelete",
-                            format!("Deleted job {job}"),
-                        )
-                        .await
+                        ctx.recorder
+                            .record(
+                                cronjob,
+                                EventType::Normal,
+                                "SuccessfulDelete",
+                                format!("Deleted job {job}"),
+                            )
+                            .await
                     }
                     Err(kube::Error::Api(s)) if s.code == 404 => {}
                     Err(error) => return Err(error.into()),
@@ -202,14 +203,14 @@ async fn start_due_job(
     let job = job_for_schedule(cronjob, scheduled)?;
     match job_api.create(&PostParams::default(), &job).await {
         Ok(created) => {
-            publish(
-                ctx,
-                cronjob,
-                EventType::Normal,
-                "SuccessfulCreate",
-                format!("Created job {name}"),
-            )
-            .await;
+            ctx.recorder
+                .record(
+                    cronjob,
+                    EventType::Normal,
+                    "SuccessfulCreate",
+                    format!("Created job {name}"),
+                )
+                .await;
             status
                 .active
                 .get_or_insert_with(Vec::new)
@@ -217,14 +218,14 @@ async fn start_due_job(
         }
         Err(kube::Error::Api(s)) if s.code == 409 => {}
         Err(error) => {
-            publish(
-                ctx,
-                cronjob,
-                EventType::Warning,
-                "FailedCreate",
-                format!("Error creating job: {error}"),
-            )
-            .await;
+            ctx.recorder
+                .record(
+                    cronjob,
+                    EventType::Warning,
+                    "FailedCreate",
+                    format!("Error creating job: {error}"),
+                )
+                .await;
             return Err(error.into());
         }
     }
@@ -259,22 +260,18 @@ async fn trim_history(
         let name = job.name_any();
         match job_api.delete(&name, &DeleteParams::background()).await {
             Ok(_) => {
-                publish(
-                    ctx,
-                    cronjob,
-                    EventType::Normal,
-                    "SuccessfulDelete",
-                    format!("Deleted job {name}"),
-                )
-                .await
+                ctx.recorder
+                    .record(
+                        cronjob,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        format!("Deleted job {name}"),
+                    )
+                    .await
             }
             Err(kube::Error::Api(s)) if s.code == 404 => {}
             Err(error) => return Err(error.into()),
         }
     }
     Ok(())
-}
-
-async fn publish(ctx: &Context, cronjob: &CronJob, type_: EventType, reason: &str, note: String) {
-    ctx.recorder.record(cronjob, type_, reason, note).await;
 }

@@ -53,14 +53,14 @@ pub async fn reconcile(set: Arc<DaemonSet>, ctx: Arc<Context>) -> Result<Action,
     for name in &plan.delete {
         match pod_api.delete(name, &DeleteParams::default()).await {
             Ok(_) => {
-                publish(
-                    &ctx,
-                    &set,
-                    EventType::Normal,
-                    "SuccessfulDelete",
-                    format!("Deleted pod: {name}"),
-                )
-                .await
+                ctx.recorder
+                    .record(
+                        set.as_ref(),
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        format!("Deleted pod: {name}"),
+                    )
+                    .await
             }
             Err(kube::Error::Api(status)) if status.code == 404 => {}
             Err(error) => return Err(error.into()),
@@ -73,17 +73,19 @@ pub async fn reconcile(set: Arc<DaemonSet>, ctx: Arc<Context>) -> Result<Action,
                 ctx.expectations
                     .expect_pods(&uid, created.uid().into_iter().collect(), Vec::new());
                 let note = format!("Created pod: {}", created.name_any());
-                publish(&ctx, &set, EventType::Normal, "SuccessfulCreate", note).await;
+                ctx.recorder
+                    .record(set.as_ref(), EventType::Normal, "SuccessfulCreate", note)
+                    .await;
             }
             Err(error) => {
-                publish(
-                    &ctx,
-                    &set,
-                    EventType::Warning,
-                    "FailedCreate",
-                    format!("Error creating: {error}"),
-                )
-                .await;
+                ctx.recorder
+                    .record(
+                        set.as_ref(),
+                        EventType::Warning,
+                        "FailedCreate",
+                        format!("Error creating: {error}"),
+                    )
+                    .await;
                 return Err(error.into());
             }
         }
@@ -106,8 +108,4 @@ pub async fn reconcile(set: Arc<DaemonSet>, ctx: Arc<Context>) -> Result<Action,
         )));
     }
     Ok(Action::requeue(RESYNC))
-}
-
-async fn publish(ctx: &Context, set: &DaemonSet, type_: EventType, reason: &str, note: String) {
-    ctx.recorder.record(set, type_, reason, note).await;
 }

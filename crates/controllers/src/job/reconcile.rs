@@ -79,14 +79,14 @@ async fn apply_plan(
     for name in &plan.delete {
         match pod_api.delete(name, &DeleteParams::default()).await {
             Ok(_) => {
-                publish(
-                    ctx,
-                    job,
-                    EventType::Normal,
-                    "SuccessfulDelete",
-                    format!("Deleted pod: {name}"),
-                )
-                .await
+                ctx.recorder
+                    .record(
+                        job,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        format!("Deleted pod: {name}"),
+                    )
+                    .await
             }
             Err(kube::Error::Api(status)) if status.code == 404 => {}
             Err(error) => return Err(error.into()),
@@ -102,17 +102,19 @@ async fn apply_plan(
                     Vec::new(),
                 );
                 let note = format!("Created pod: {}", created.name_any());
-                publish(ctx, job, EventType::Normal, "SuccessfulCreate", note).await;
+                ctx.recorder
+                    .record(job, EventType::Normal, "SuccessfulCreate", note)
+                    .await;
             }
             Err(error) => {
-                publish(
-                    ctx,
-                    job,
-                    EventType::Warning,
-                    "FailedCreate",
-                    format!("Error creating: {error}"),
-                )
-                .await;
+                ctx.recorder
+                    .record(
+                        job,
+                        EventType::Warning,
+                        "FailedCreate",
+                        format!("Error creating: {error}"),
+                    )
+                    .await;
                 return Err(error.into());
             }
         }
@@ -123,7 +125,9 @@ async fn apply_plan(
         } else {
             EventType::Normal
         };
-        publish(ctx, job, kind, &event.reason, event.note.clone()).await;
+        ctx.recorder
+            .record(job, kind, &event.reason, event.note.clone())
+            .await;
     }
     Ok(Action::requeue(plan.requeue_after.unwrap_or(RESYNC)))
 }
@@ -159,8 +163,4 @@ pub async fn remove_tracking_finalizer(pods: &Api<Pod>, pod: &Pod) -> Result<(),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
         Err(error) => Err(error.into()),
     }
-}
-
-async fn publish(ctx: &Context, job: &Job, type_: EventType, reason: &str, note: String) {
-    ctx.recorder.record(job, type_, reason, note).await;
 }

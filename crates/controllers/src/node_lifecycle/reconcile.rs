@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, ResourceExt};
 use serde_json::json;
 
 use super::conditions::{ready_condition, unknown_conditions};
@@ -74,14 +74,9 @@ pub async fn reconcile(cached: Arc<Node>, ctx: Arc<Context>) -> Result<Action, E
                 .replace_status(&name, &PostParams::default(), &node)
                 .await?;
             let note = format!("Node {name} status is now: NodeNotReady");
-            publish(
-                &ctx,
-                &node.object_ref(&()),
-                EventType::Normal,
-                "NodeNotReady",
-                note,
-            )
-            .await;
+            ctx.recorder
+                .record(&node, EventType::Normal, "NodeNotReady", note)
+                .await;
         }
     }
     if let Some(taints) = reconciled_taints(&node, now) {
@@ -139,14 +134,9 @@ async fn assign_pod_cidr(ctx: &Context, nodes: &Api<Node>, node: &Node) -> Resul
         Allocation::Held | Allocation::RetryLater => return Ok(()),
         Allocation::Exhausted => {
             let note = format!("Node {name} status is now: CIDRNotAvailable");
-            publish(
-                ctx,
-                &node.object_ref(&()),
-                EventType::Normal,
-                "CIDRNotAvailable",
-                note,
-            )
-            .await;
+            ctx.recorder
+                .record(node, EventType::Normal, "CIDRNotAvailable", note)
+                .await;
             return Ok(());
         }
     };
@@ -202,14 +192,14 @@ async fn evict_intolerant_pods(
             Eviction::Now => {
                 let namespace = pod.namespace().unwrap_or_default();
                 let note = format!("Marking for deletion Pod {namespace}/{}", pod.name_any());
-                publish(
-                    ctx,
-                    &pod.object_ref(&()),
-                    EventType::Normal,
-                    "TaintManagerEviction",
-                    note,
-                )
-                .await;
+                ctx.recorder
+                    .record(
+                        pod.as_ref(),
+                        EventType::Normal,
+                        "TaintManagerEviction",
+                        note,
+                    )
+                    .await;
                 let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
                 match api.delete(&pod.name_any(), &DeleteParams::default()).await {
                     Ok(_) => {}
@@ -220,16 +210,4 @@ async fn evict_intolerant_pods(
         }
     }
     Ok(next)
-}
-
-async fn publish(
-    ctx: &Context,
-    regarding: &k8s_openapi::api::core::v1::ObjectReference,
-    type_: EventType,
-    reason: &str,
-    note: String,
-) {
-    ctx.recorder
-        .record_for(regarding.clone(), type_, reason, note)
-        .await;
 }

@@ -60,7 +60,9 @@ pub async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Actio
                     let note = format!(
                         "create Claim {claim} Pod {pod_name} in StatefulSet {set_name} success"
                     );
-                    publish(&ctx, &set, EventType::Normal, "SuccessfulCreate", note).await;
+                    ctx.recorder
+                        .record(set.as_ref(), EventType::Normal, "SuccessfulCreate", note)
+                        .await;
                 }
                 let (template, revision_name) = match revision {
                     Revision::Current => (template_of(&chosen.current), &current_name),
@@ -74,14 +76,18 @@ pub async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Actio
                     Ok(_) => {
                         let note =
                             format!("create Pod {pod_name} in StatefulSet {set_name} successful");
-                        publish(&ctx, &set, EventType::Normal, "SuccessfulCreate", note).await;
+                        ctx.recorder
+                            .record(set.as_ref(), EventType::Normal, "SuccessfulCreate", note)
+                            .await;
                     }
                     Err(kube::Error::Api(status)) if status.code == 409 => {}
                     Err(error) => {
                         let note = format!(
                             "create Pod {pod_name} in StatefulSet {set_name} failed error: {error}"
                         );
-                        publish(&ctx, &set, EventType::Warning, "FailedCreate", note).await;
+                        ctx.recorder
+                            .record(set.as_ref(), EventType::Warning, "FailedCreate", note)
+                            .await;
                         return Err(error.into());
                     }
                 }
@@ -96,7 +102,9 @@ pub async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Actio
                     Ok(_) => {
                         let note =
                             format!("delete Pod {name} in StatefulSet {set_name} successful");
-                        publish(&ctx, &set, EventType::Normal, "SuccessfulDelete", note).await;
+                        ctx.recorder
+                            .record(set.as_ref(), EventType::Normal, "SuccessfulDelete", note)
+                            .await;
                     }
                     Err(kube::Error::Api(status)) if status.code == 404 => {}
                     Err(error) => return Err(error.into()),
@@ -126,8 +134,4 @@ pub async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Actio
         )));
     }
     Ok(Action::requeue(RESYNC))
-}
-
-async fn publish(ctx: &Context, set: &StatefulSet, type_: EventType, reason: &str, note: String) {
-    ctx.recorder.record(set, type_, reason, note).await;
 }
